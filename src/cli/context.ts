@@ -1,0 +1,72 @@
+import { UsageError } from '../errors.js';
+import { readEnvFile, secretValues, type EnvValues } from '../config/env-file.js';
+import { readInventory, resolveEnvironment, type Inventory } from '../config/load.js';
+import { selectNodes } from '../config/select.js';
+import type { Config } from '../config/model.js';
+import { redactor } from '../output/redact.js';
+import { Ui } from '../output/ui.js';
+import type { RenderMode } from '../engine/types.js';
+
+export interface GlobalOptions {
+  env?: string | undefined;
+  config: string;
+  nodes?: string | undefined;
+  json: boolean;
+  yes: boolean;
+  verbose: boolean;
+  quiet: boolean;
+  color: boolean;
+  acceptNewHostKeys: boolean;
+}
+
+export interface Context {
+  ui: Ui;
+  options: GlobalOptions;
+  inventory: Inventory;
+  config: Config;
+  env: EnvValues;
+  renderMode: RenderMode;
+}
+
+export function makeUi(g: GlobalOptions): Ui {
+  return new Ui({ json: g.json, yes: g.yes, verbose: g.verbose, quiet: g.quiet, color: g.color });
+}
+
+/** Which environment: --env, else TWINCIGO_ENV, else asked on a TTY; never guessed. */
+export async function chooseEnvironment(ui: Ui, inv: Inventory, given: string | undefined): Promise<string> {
+  if (given) return given;
+  const names = Object.keys(inv.spec.environments);
+  return ui.select('which environment?', names, `--env <${names.join('|')}>`);
+}
+
+/** Loads and validates config and env once, and registers every secret with the redactor. */
+export async function createContext(g: GlobalOptions): Promise<Context> {
+  const ui = makeUi(g);
+  const inventory = readInventory(g.config);
+  const envName = await chooseEnvironment(ui, inventory, g.env);
+  const environment = resolveEnvironment(inventory, envName);
+  const config: Config = {
+    file: inventory.file,
+    dir: inventory.dir,
+    environments: Object.keys(inventory.spec.environments),
+    env: environment,
+    nodes: selectNodes(environment, g.nodes),
+  };
+  const env = readEnvFile(environment.envFile);
+  redactor.add(secretValues(env));
+  return { ui, options: g, inventory, config, env, renderMode: renderMode(g, ui) };
+}
+
+export function renderMode(g: GlobalOptions, ui: Ui): RenderMode {
+  if (g.quiet) return 'silent';
+  if (g.json || !ui.isTTY) return 'plain';
+  return 'tty';
+}
+
+export function requireEnvFile(ctx: Context): void {
+  if (!ctx.env.exists) {
+    throw new UsageError(`env file not found: ${ctx.env.file}`, [
+      `copy env/.env.${ctx.config.env.name === 'prod' ? 'prod' : 'dev'}.example to ${ctx.env.file} and fill in the values`,
+    ]);
+  }
+}

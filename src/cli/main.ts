@@ -1,0 +1,94 @@
+import { Command, CommanderError } from 'commander';
+import { EXIT, TwincigoError } from '../errors.js';
+import type { GlobalOptions } from './context.js';
+
+/**
+ * The CLI layer: parses arguments and calls the command modules. Everything heavy (config, SSH,
+ * listr2, prompts) is imported lazily inside the actions so that --help starts fast.
+ */
+export function buildProgram(): Command {
+  const program = new Command('twincigo')
+    .description('Operator CLI for the TwinCiGo CRM cluster (Patroni, etcd, HAProxy, Supabase) over SSH')
+    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+    .option('-e, --env <name>', 'environment from the inventory (dev, prod, lab …); env var TWINCIGO_ENV')
+    .option('-c, --config <file>', 'inventory file', 'twincigo.yml')
+    .option('--nodes <names>', 'only these nodes (comma-separated names or globs, e.g. ash-*)')
+    .option('--json', 'machine-readable result on stdout; logs go to stderr')
+    .option('-y, --yes', 'never prompt (CI): missing choices are errors')
+    .option('-v, --verbose', 'more detail (secrets stay redacted)')
+    .option('-q, --quiet', 'only errors and the result')
+    .option('--no-color', 'no colours (also NO_COLOR=1)')
+    .option('--accept-new-host-keys', 'record SSH host keys of nodes not yet in known_hosts (never replaces a changed key)')
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: true })
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  const config = program
+    .command('config')
+    .description('print the resolved inventory and env for each node, secrets redacted')
+    .action(async (_opts, cmd: Command) => {
+      const { showConfig } = await import('./commands/config.js');
+      await run(cmd, (g) => showConfig(g));
+    });
+  config
+    .command('check')
+    .description('validate the inventory and env files; exit 0 when valid, 2 with every problem listed')
+    .action(async (_opts, cmd: Command) => {
+      const { checkConfig } = await import('./commands/config.js');
+      await run(cmd, (g) => checkConfig(g));
+    });
+  for (const cmd of [program, ...program.commands, ...config.commands]) cmd.exitOverride();
+  return program;
+}
+
+function globals(cmd: Command): GlobalOptions {
+  const o = cmd.optsWithGlobals();
+  return {
+    env: o.env ?? process.env.TWINCIGO_ENV,
+    config: o.config,
+    nodes: o.nodes,
+    json: Boolean(o.json),
+    yes: Boolean(o.yes),
+    verbose: Boolean(o.verbose),
+    quiet: Boolean(o.quiet),
+    color: o.color !== false && !process.env.NO_COLOR,
+    acceptNewHostKeys: Boolean(o.acceptNewHostKeys),
+  };
+}
+
+let currentJson = false;
+
+async function run(cmd: Command, action: (g: GlobalOptions) => Promise<number | void>): Promise<void> {
+  const g = globals(cmd);
+  currentJson = g.json;
+  if (!g.color) process.env.NO_COLOR = '1';
+  const { guardStream } = await import('../output/redact.js');
+  guardStream(process.stdout);
+  guardStream(process.stderr);
+  const code = await action(g);
+  process.exitCode = code ?? EXIT.ok;
+}
+
+function report(err: unknown): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+    return EXIT.usage;
+  }
+  const exitCode = err instanceof TwincigoError ? err.exitCode : EXIT.failed;
+  const message = err instanceof Error ? err.message : String(err);
+  const hints = err instanceof TwincigoError ? err.hints : [];
+  process.stderr.write(`error: ${message}\n${hints.map((h) => `  hint: ${h}\n`).join('')}`);
+  if (!(err instanceof TwincigoError) && err instanceof Error && process.env.TWINCIGO_DEBUG) process.stderr.write(`${err.stack}\n`);
+  if (currentJson) process.stdout.write(`${JSON.stringify({ ok: false, exitCode, error: message, hints }, null, 2)}\n`);
+  return exitCode;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    process.exitCode = report(err);
+  }
+}
+

@@ -1,0 +1,76 @@
+import type { Profile, Role } from './roles.js';
+
+export interface EnvKey {
+  key: string;
+  /** Secret values are redacted in every output. */
+  secret: boolean;
+  /** What it is for, shown when it is missing. */
+  about: string;
+  /** Only needed in these profiles (default: all). */
+  profiles?: Profile[];
+}
+
+const secret = (key: string, about: string, profiles?: Profile[]): EnvKey => ({ key, secret: true, about, profiles });
+const setting = (key: string, about: string, profiles?: Profile[]): EnvKey => ({ key, secret: false, about, profiles });
+
+/** The one place that says which env keys each role needs. */
+export const ENV_KEYS: Record<Role, EnvKey[]> = {
+  etcd: [],
+  patroni: [
+    secret('POSTGRES_PASSWORD', 'PostgreSQL superuser password'),
+    secret('REPLICATION_PASSWORD', 'password of the replication user'),
+    secret('REWIND_PASSWORD', 'password of the pg_rewind user'),
+    secret('PATRONI_RESTAPI_PASSWORD', 'basic-auth password of the Patroni REST API (8008)'),
+    secret('PGSODIUM_ROOT_KEY', 'pgsodium/vault root key, identical on every node'),
+  ],
+  haproxy: [secret('HAPROXY_STATS_PASSWORD', 'password of the HAProxy stats page')],
+  redis: [secret('REDIS_PASSWORD', 'Redis requirepass')],
+  supabase: [
+    secret('POSTGRES_PASSWORD', 'PostgreSQL superuser password'),
+    secret('JWT_SECRET', 'HS256 secret for Supabase JWTs (at least 32 characters)'),
+    secret('ANON_KEY', 'anon JWT signed with JWT_SECRET'),
+    secret('SERVICE_ROLE_KEY', 'service_role JWT signed with JWT_SECRET'),
+    setting('DASHBOARD_USERNAME', 'Supabase studio login'),
+    secret('DASHBOARD_PASSWORD', 'Supabase studio password'),
+    secret('SECRET_KEY_BASE', 'realtime secret key base'),
+    secret('VAULT_ENC_KEY', 'vault encryption key'),
+    setting('SITE_URL', 'public URL of the app'),
+    setting('API_EXTERNAL_URL', 'public URL of the Supabase API'),
+  ],
+  storage: [
+    setting('MINIO_ROOT_USER', 'MinIO root user', ['prod']),
+    secret('MINIO_ROOT_PASSWORD', 'MinIO root password', ['prod']),
+  ],
+  backend: [
+    setting('BACKEND_IMAGE', 'FastAPI backend image (from the app team), pinned to a version'),
+    secret('BACKEND_DB_PASSWORD', 'password of the backend database role'),
+    secret('REDIS_PASSWORD', 'Redis requirepass'),
+    secret('JWT_SECRET', 'HS256 secret for Supabase JWTs (at least 32 characters)'),
+  ],
+  monitoring: [secret('GRAFANA_ADMIN_PASSWORD', 'Grafana admin password')],
+};
+
+/** Keys not declared above are still treated as secret when their name says so. */
+const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|PASSPHRASE|PRIVATE|_KEY|^KEY)$/i;
+
+export function isSecretKey(key: string): boolean {
+  for (const keys of Object.values(ENV_KEYS)) {
+    const found = keys.find((k) => k.key === key);
+    if (found) return found.secret;
+  }
+  return SECRET_NAME.test(key);
+}
+
+/** The keys a set of roles needs in a profile, each once, with the roles that need it. */
+export function keysFor(roles: readonly Role[], profile: Profile): Map<string, { spec: EnvKey; roles: Role[] }> {
+  const out = new Map<string, { spec: EnvKey; roles: Role[] }>();
+  for (const role of roles) {
+    for (const spec of ENV_KEYS[role]) {
+      if (spec.profiles && !spec.profiles.includes(profile)) continue;
+      const entry = out.get(spec.key) ?? { spec, roles: [] };
+      entry.roles.push(role);
+      out.set(spec.key, entry);
+    }
+  }
+  return out;
+}

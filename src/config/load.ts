@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, UsageError } from '../errors.js';
+import { crossChecks } from './checks.js';
+import { formatPath } from './path.js';
+import { inventorySchema, type EnvironmentSpec, type InventorySpec } from './schema.js';
+import { DEFAULT_BASE_DIR, DEFAULT_RTT_MS, type Config, type EnvironmentConfig } from './model.js';
+import { selectNodes } from './select.js';
+
+export interface Inventory {
+  file: string;
+  dir: string;
+  spec: InventorySpec;
+}
+
+/** Reads and validates the inventory once; every problem is reported together (exit 2). */
+export function readInventory(path: string): Inventory {
+  const file = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === 'ENOENT' ? `inventory not found: ${file}` : `cannot read inventory ${file}: ${String(err)}`,
+      ['pass -c/--config <file>, or run twincigo from the folder that holds twincigo.yml'],
+    );
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => {
+        const pos = lines.linePos(e.pos[0]);
+        return `line ${pos.line}, column ${pos.col}: ${e.message.split('\n')[0]}`;
+      }),
+    );
+  }
+  const raw: unknown = doc.toJS();
+  const parsed = inventorySchema.safeParse(raw);
+  const problems = [...(parsed.success ? [] : parsed.error.issues.flatMap(describeIssue)), ...crossChecks(raw)];
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(file, problems);
+  return { file, dir: dirname(file), spec: parsed.data };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string[] {
+  const path = issue.path;
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((k) => `${formatPath([...path, k])}: unknown key`);
+  }
+  if (issue.code === 'invalid_value' && issue.values.length > 0) {
+    return [`${formatPath(path)}: must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`];
+  }
+  if (issue.code === 'invalid_type') {
+    const missing = issue.message.includes('received undefined');
+    return [`${formatPath(path)}: ${missing ? 'is required' : `must be ${issue.expected}`}`];
+  }
+  return [`${formatPath(path)}: ${issue.message}`];
+}
+
+/** Resolves one environment: inherited settings, defaults, paths relative to the inventory. */
+export function resolveEnvironment(inv: Inventory, name: string): EnvironmentConfig {
+  const spec: EnvironmentSpec | undefined = inv.spec.environments[name];
+  if (!spec) {
+    throw new UsageError(`unknown environment "${name}" in ${inv.file}`, [
+      `environments defined: ${Object.keys(inv.spec.environments).join(', ') || '(none)'}`,
+    ]);
+  }
+  const leader = spec.initialLeader ?? spec.nodes.find((n) => n.roles.includes('patroni'))?.name ?? '';
+  return {
+    name,
+    profile: spec.profile ?? (name === 'prod' ? 'prod' : 'dev'),
+    baseDir: spec.baseDir ?? inv.spec.baseDir ?? DEFAULT_BASE_DIR,
+    envFile: resolve(inv.dir, spec.envFile ?? `env/.env.${name}`),
+    initialLeader: leader,
+    rttMs: spec.rttMs ?? DEFAULT_RTT_MS,
+    nodes: spec.nodes.map((n) => ({
+      name: n.name,
+      host: n.host,
+      privateAddress: n.privateAddress ?? n.host,
+      roles: [...new Set(n.roles)],
+      ssh: { ...inv.spec.ssh, ...spec.ssh, ...n.ssh },
+    })),
+  };
+}
+
+export interface LoadOptions {
+  configPath: string;
+  env: string;
+  nodes?: string | undefined;
+}
+
+export function loadConfig(opts: LoadOptions): Config {
+  const inv = readInventory(opts.configPath);
+  const env = resolveEnvironment(inv, opts.env);
+  return {
+    file: inv.file,
+    dir: inv.dir,
+    environments: Object.keys(inv.spec.environments),
+    env,
+    nodes: selectNodes(env, opts.nodes),
+  };
+}

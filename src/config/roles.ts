@@ -1,0 +1,19 @@
+/** The roles a node can carry. The order is the order services come up in. */
+export const ROLES = [
+  'etcd',
+  'patroni',
+  'haproxy',
+  'redis',
+  'supabase',
+  'storage',
+  'backend',
+  'monitoring',
+] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Roles whose members form a quorum / replica set: they need at least this many nodes. */
+export const MIN_MEMBERS: Partial<Record<Role, number>> = { etcd: 3, patroni: 3 };
+
+/** Environment profiles: dev is the small shape, prod adds synchronous mode, TLS, MinIO. */
+export const PROFILES = ['dev', 'prod'] as const;
+export type Profile = (typeof PROFILES)[number];

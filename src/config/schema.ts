@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { PROFILES, ROLES } from './roles.js';
+
+const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export const sshSettingsSchema = z.strictObject({
+  user: z.string().min(1).optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  identity: z.string().min(1).optional(),
+  knownHosts: z.string().min(1).optional(),
+  config: z.union([z.string().min(1), z.literal(false)]).optional(),
+  jump: z.string().min(1).optional(),
+  connectTimeout: z.number().positive().max(600).optional(),
+  commandTimeout: z.number().positive().optional(),
+  keepaliveInterval: z.number().positive().optional(),
+});
+
+export const nodeSchema = z.strictObject({
+  name: z.string().regex(NAME, 'must be a lower-case hostname label (a-z, 0-9, -)'),
+  host: z.string().min(1),
+  privateAddress: z.string().min(1).optional(),
+  ssh: sshSettingsSchema.optional(),
+  roles: z.array(z.enum(ROLES)).min(1),
+});
+
+export const environmentSchema = z.strictObject({
+  profile: z.enum(PROFILES).optional(),
+  envFile: z.string().min(1).optional(),
+  baseDir: z.string().startsWith('/', 'must be an absolute path').optional(),
+  initialLeader: z.string().optional(),
+  rttMs: z.number().positive().max(1000).optional(),
+  skipRoles: z.array(z.enum(ROLES)).optional(),
+  ssh: sshSettingsSchema.optional(),
+  nodes: z.array(nodeSchema).min(1),
+});
+
+export const inventorySchema = z.strictObject({
+  version: z.literal(1),
+  baseDir: z.string().startsWith('/', 'must be an absolute path').optional(),
+  ssh: sshSettingsSchema.optional(),
+  environments: z.record(z.string().regex(NAME, 'environment names are lower-case labels'), environmentSchema),
+});
+
+export type SshSettings = z.infer<typeof sshSettingsSchema>;
+export type NodeSpec = z.infer<typeof nodeSchema>;
+export type EnvironmentSpec = z.infer<typeof environmentSchema>;
+export type InventorySpec = z.infer<typeof inventorySchema>;

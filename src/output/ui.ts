@@ -1,0 +1,64 @@
+import { UsageError } from '../errors.js';
+
+export interface UiOptions {
+  json: boolean;
+  yes: boolean;
+  verbose: boolean;
+  quiet: boolean;
+  color: boolean;
+}
+
+/** How a command talks to the operator: human output on stdout, logs on stderr. */
+export class Ui {
+  readonly isTTY: boolean;
+
+  constructor(
+    readonly opts: UiOptions,
+    private readonly out: NodeJS.WriteStream = process.stdout,
+    private readonly err: NodeJS.WriteStream = process.stderr,
+  ) {
+    this.isTTY = Boolean(out.isTTY && err.isTTY);
+  }
+
+  /** Prompts are allowed: a terminal on stdin and stderr, and no --yes. */
+  get interactive(): boolean {
+    return !this.opts.yes && Boolean(process.stdin.isTTY) && Boolean(this.err.isTTY);
+  }
+
+  info(msg: string): void {
+    if (!this.opts.quiet) this.err.write(`${msg}\n`);
+  }
+  warn(msg: string): void {
+    this.err.write(`warning: ${msg}\n`);
+  }
+  debug(msg: string): void {
+    if (this.opts.verbose) this.err.write(`debug: ${msg}\n`);
+  }
+  /** A human result (tables, reports); suppressed with --json, where json() prints instead. */
+  print(text: string): void {
+    if (!this.opts.json) this.out.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+  json(value: unknown): void {
+    if (this.opts.json) this.out.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** The choice is missing: ask on a TTY, else fail naming the flag that supplies it. */
+  async select<T extends string>(question: string, choices: readonly T[], flag: string): Promise<T> {
+    if (!this.interactive) throw new UsageError(`${question}: pass ${flag}`);
+    const { select } = await import('@inquirer/prompts');
+    return select({ message: question, choices: choices.map((c) => ({ value: c, name: c })) }, { output: this.err });
+  }
+
+  async confirm(question: string, flag = '--yes'): Promise<boolean> {
+    if (this.opts.yes) return true;
+    if (!this.interactive) throw new UsageError(`${question}: confirmation needed, pass ${flag}`);
+    const { confirm } = await import('@inquirer/prompts');
+    return confirm({ message: question, default: false }, { output: this.err });
+  }
+
+  async secret(question: string, envVar: string): Promise<string> {
+    if (!this.interactive) throw new UsageError(`${question}: set ${envVar}`);
+    const { password } = await import('@inquirer/prompts');
+    return password({ message: question, mask: true }, { output: this.err });
+  }
+}
