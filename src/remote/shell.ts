@@ -21,7 +21,8 @@ export const root = (...argv: string[]): Command => ({ kind: 'run', argv, root: 
 export const and = (...parts: Command[]): Command => ({ kind: 'seq', op: '&&', parts });
 export const or = (...parts: Command[]): Command => ({ kind: 'seq', op: '||', parts });
 export const pipe = (...parts: Command[]): Command => ({ kind: 'seq', op: '|', parts });
-export const then = (...parts: Command[]): Command => ({ kind: 'seq', op: ';', parts });
+/** `a ; b`: runs each regardless (not named `then`: a module exporting `then` is a thenable). */
+export const seq = (...parts: Command[]): Command => ({ kind: 'seq', op: ';', parts });
 export const redirect = (cmd: Command, to: { stdout?: string; stderr?: string | '&1'; stdin?: string }): Command => ({
   kind: 'redirect',
   cmd,

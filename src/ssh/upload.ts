@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
-import { and, root, run, then } from '../remote/shell.js';
+import { and, root, run, seq } from '../remote/shell.js';
 import type { SshConnection } from './connection.js';
 import { SshError } from './errors.js';
 
@@ -25,7 +25,7 @@ const octal = (mode: number) => (mode & 0o7777).toString(8).padStart(4, '0');
 export async function remoteState(conn: SshConnection, paths: string[]): Promise<Map<string, { sha256: string; mode: number }>> {
   const out = new Map<string, { sha256: string; mode: number }>();
   if (paths.length === 0) return out;
-  const res = await conn.exec(then(root('sha256sum', '--', ...paths), root('stat', '-c', '%a %n', '--', ...paths)));
+  const res = await conn.exec(seq(root('sha256sum', '--', ...paths), root('stat', '-c', '%a %n', '--', ...paths)));
   const hashes = new Map<string, string>();
   for (const line of res.stdout.split('\n')) {
     const h = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
