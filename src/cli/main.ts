@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EXIT, TwincigoError } from '../errors.js';
 import type { GlobalOptions } from './context.js';
@@ -9,7 +10,7 @@ import type { GlobalOptions } from './context.js';
 export function buildProgram(): Command {
   const program = new Command('twincigo')
     .description('Operator CLI for the TwinCiGo CRM cluster (Patroni, etcd, HAProxy, Supabase) over SSH')
-    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+    .version(packageVersion(), '-V, --version')
     .option('-e, --env <name>', 'environment from the inventory (dev, prod, lab …); env var TWINCIGO_ENV')
     .option('-c, --config <file>', 'inventory file', 'twincigo.yml')
     .option('--nodes <names>', 'only these nodes (comma-separated names or globs, e.g. ash-*)')
@@ -39,6 +40,11 @@ export function buildProgram(): Command {
     });
   for (const cmd of [program, ...program.commands, ...config.commands]) cmd.exitOverride();
   return program;
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 function globals(cmd: Command): GlobalOptions {

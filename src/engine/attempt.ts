@@ -7,6 +7,8 @@ export interface Attempt {
   signal: AbortSignal;
   records: StepRecord[];
   cleanups: Array<{ title: string; node: string | null; fn: (signal: AbortSignal) => Promise<void> }>;
+  /** Called when a step of the current phase fails (the renderer marks the phase). */
+  onFailure?: (() => void) | undefined;
 }
 
 interface Hooks {

@@ -60,20 +60,36 @@ async function runPhase<N extends NodeLike>(listr: ListrModule, phase: Phase<N>,
     .map((node) => ({ node, steps: (phase.steps ?? []).filter((s) => !s.when || s.when(node)) }))
     .filter((n) => n.steps.length > 0);
   if (perNode.length > 0) {
+    const plain = opts.mode !== 'tty';
     const tasks = perNode.map(({ node, steps }) => ({
       title: node.name,
       task: (_: unknown, task: TaskLike) =>
         task.newListr(
-          steps.map((step) => stepTask(step, node, at)),
+          // plain lines interleave across nodes: each names its node
+          steps.map((step) => stepTask(step, node, at, plain ? `${node.name}: ` : '')),
           { concurrent: false, exitOnError: true },
         ),
     }));
+    const failedHere = () => at.records.filter((r) => r.phase === phase.title && (r.status === 'failed' || r.status === 'interrupted'));
     const list = new listr.Listr(
-      [{ title: phase.title, task: (_: unknown, task: TaskLike) => task.newListr(tasks, { concurrent: !phase.serial, exitOnError: Boolean(phase.serial) }) }],
+      [
+        {
+          title: phase.title,
+          task: (_: unknown, task: TaskLike) => {
+            // listr2 marks a parent done when its concurrent subtasks fail: say it in the title
+            at.onFailure = () => {
+              const n = new Set(failedHere().map((r) => r.node)).size;
+              task.title = `${phase.title} — failed on ${n} of ${perNode.length} node${perNode.length === 1 ? '' : 's'}`;
+            };
+            return task.newListr(tasks, { concurrent: !phase.serial, exitOnError: Boolean(phase.serial) });
+          },
+        },
+      ],
       listrOptions(listr, opts.mode) as never,
     );
     await list.run().catch(() => undefined);
-    const failed = at.records.filter((r) => r.phase === phase.title && (r.status === 'failed' || r.status === 'interrupted'));
+    at.onFailure = undefined;
+    const failed = failedHere();
     if (failed.length > 0) return describeFailure(phase.title, failed, perNode.length);
   }
   for (const once of phase.then ?? []) {
@@ -95,21 +111,24 @@ export function describeFailure(phase: string, failed: StepRecord[], nodeCount: 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type TaskLike = ListrTaskWrapper<any, any, any>;
 
-function stepTask<N extends NodeLike>(step: Step<N> | OnceStep, node: N | undefined, at: Attempt) {
+function stepTask<N extends NodeLike>(step: Step<N> | OnceStep, node: N | undefined, at: Attempt, prefix = '') {
   return {
-    title: step.title,
+    title: prefix + step.title,
     task: async (_: unknown, task: TaskLike) => {
       const rec = await runAttempts(step as Step<N>, node, at, {
         log: (line) => {
-          task.output = line;
+          task.output = prefix + line;
         },
         retrying: (n, of) => {
-          task.title = `${step.title} (retry ${n}/${of})`;
+          task.title = `${prefix}${step.title} (retry ${n}/${of})`;
         },
       });
-      if (rec.status === 'skipped') return task.skip(`${step.title}: ${rec.message ?? 'skipped'}`);
-      if (rec.status !== 'ok') throw new Error(rec.message ?? rec.status);
-      task.title = rec.message ? `${step.title}: ${rec.message}` : step.title;
+      if (rec.status === 'skipped') return task.skip(`${prefix}${step.title}: ${rec.message ?? 'skipped'}`);
+      if (rec.status !== 'ok') {
+        at.onFailure?.();
+        throw new Error(rec.message ?? rec.status);
+      }
+      task.title = `${prefix}${step.title}${rec.message ? `: ${rec.message}` : ''}`;
     },
   };
 }

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# npm run bench: the benchmarks of BENCHMARKS.md. Medians, each against a baseline measured in the
+# same run. Needs tests/setup-machine.sh (sshd, the twincigo-sudo test user) and `npm run build`.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+npm run -s build
+echo "== twincigo --help cold start vs bare node"
+node tests/bench/startup.ts
+echo "== one command on 3 local sshd's through the SSH transport"
+node tests/bench/ssh-exec.ts
