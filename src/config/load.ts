@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, UsageError } from '../errors.js';
@@ -15,14 +15,36 @@ export interface Inventory {
   spec: InventorySpec;
 }
 
-/** Reads and validates the inventory once; every problem is reported together (exit 2). */
+/**
+ * Reads and validates the inventory once; every problem is reported together (exit 2). Extra
+ * environments may live beside it in `<name>.<env>.yml` files (e.g. twincigo.lab.yml, written by
+ * the lab): same schema, validated the same way, their environments merged in.
+ */
 export function readInventory(path: string): Inventory {
   const file = resolve(path);
+  const main = parseInventoryFile(file, true)!;
+  const dir = dirname(file);
+  const stem = basename(file).replace(/\.ya?ml$/, '');
+  const sideRe = new RegExp(`^${stem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.([a-z0-9-]+)\\.ya?ml$`);
+  const environments = { ...main.environments };
+  for (const f of readdirSync(dir).filter((f) => sideRe.test(f)).sort()) {
+    const side = parseInventoryFile(join(dir, f), false);
+    if (!side) continue;
+    for (const [name, env] of Object.entries(side.environments)) {
+      if (environments[name]) throw new ConfigError(join(dir, f), [`environments.${name}: already defined in ${basename(file)}`]);
+      environments[name] = { ...env, ssh: { ...side.ssh, ...env.ssh }, baseDir: env.baseDir ?? side.baseDir };
+    }
+  }
+  return { file, dir, spec: { ...main, environments } };
+}
+
+function parseInventoryFile(file: string, required: boolean): InventorySpec | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    if (!required && code === 'ENOENT') return undefined;
     throw new UsageError(
       code === 'ENOENT' ? `inventory not found: ${file}` : `cannot read inventory ${file}: ${String(err)}`,
       ['pass -c/--config <file>, or run twincigo from the folder that holds twincigo.yml'],
@@ -43,7 +65,7 @@ export function readInventory(path: string): Inventory {
   const parsed = inventorySchema.safeParse(raw);
   const problems = [...(parsed.success ? [] : parsed.error.issues.flatMap(describeIssue)), ...crossChecks(raw)];
   if (problems.length > 0 || !parsed.success) throw new ConfigError(file, problems);
-  return { file, dir: dirname(file), spec: parsed.data };
+  return parsed.data;
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string[] {

@@ -1,0 +1,146 @@
+/** lab:up, lab:down, lab:status — composed from images.ts and nodes.ts. */
+import { existsSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { CACHE_DIR, LAB_ENV_FILE, LAB_INVENTORY, LAB_KNOWN_HOSTS, LAB_STATE, NODES, PREFIX, REGISTRY, containerName } from './config.ts';
+import { baseImage, buildImage, pushImage, standInImage, type StandIn } from './images.ts';
+import { ensureDockerd, ensureLabKey, ensureNetwork, ensureRegistry, leftovers, removeAll, startNode, waitForNode, writeKnownHosts } from './nodes.ts';
+import { writeEnvFile, writeInventory } from './inventory.ts';
+import { docker, inNode, type Log } from './run.ts';
+
+/** Env keys of the images the stack's compose files read, and the lab image behind each. */
+const SERVICE_IMAGES: Record<string, string> = {
+  PATRONI_IMAGE: 'patroni',
+  ETCD_IMAGE: 'etcd',
+  HAPROXY_IMAGE: 'haproxy',
+  REDIS_IMAGE: 'redis',
+  PROMETHEUS_IMAGE: 'prometheus',
+  POSTGRES_EXPORTER_IMAGE: 'postgres-exporter',
+  NODE_EXPORTER_IMAGE: 'node-exporter',
+  BACKEND_IMAGE: 'backend',
+};
+/** Stand-ins (no Debian package exists): the port and health path each real service answers on. */
+export const STAND_INS: Array<StandIn & { env: string }> = [
+  { env: 'KONG_IMAGE', service: 'kong', port: 8000, health: '/health' },
+  { env: 'AUTH_IMAGE', service: 'auth', port: 9999, health: '/health' },
+  { env: 'REST_IMAGE', service: 'rest', port: 3000, health: '/' },
+  { env: 'REALTIME_IMAGE', service: 'realtime', port: 4000, health: '/api/ping' },
+  { env: 'STORAGE_IMAGE', service: 'storage', port: 5000, health: '/status' },
+  { env: 'IMGPROXY_IMAGE', service: 'imgproxy', port: 8080, health: '/health' },
+  { env: 'META_IMAGE', service: 'meta', port: 8080, health: '/health' },
+  { env: 'STUDIO_IMAGE', service: 'studio', port: 3000, health: '/api/profile' },
+  { env: 'GRAFANA_IMAGE', service: 'grafana', port: 3000, health: '/api/health' },
+  { env: 'LOKI_IMAGE', service: 'loki', port: 3100, health: '/ready' },
+];
+
+async function pool<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
+}
+
+export interface LabState {
+  images: Record<string, string>;
+  nodes: Array<{ name: string; ip: string; container: string; roles: string[] }>;
+  upAt: string;
+}
+
+/** Builds what is missing, starts registry + nodes, writes the lab inventory/env; idempotent. */
+export async function labUp(log: Log): Promise<LabState> {
+  const step = async <T>(title: string, fn: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    log(`${title} …`);
+    const r = await fn();
+    log(`${title}: done in ${((performance.now() - t) / 1000).toFixed(1)}s`);
+    return r;
+  };
+  await step('docker engine', () => ensureDockerd(log));
+  const base = await step('base image (debootstrap)', () => baseImage(log));
+  const built = await step('lab images', async () => {
+    const [node, registry, python] = await pool(['node', 'registry', 'python'], 3, (n) => buildImage(n, base, log));
+    const names = Object.values(SERVICE_IMAGES);
+    const service = await pool(names, 3, (n) => buildImage(n, ['patroni', 'backend'].includes(n) ? python! : base, log));
+    const standin = await buildImage('standin', python!, log);
+    const standIns = await pool(STAND_INS, 3, (s) => standInImage(s, standin));
+    return { node: node!, registry: registry!, service: Object.fromEntries(names.map((n, i) => [n, service[i]!])), standIns };
+  });
+  await step('network + registry', async () => {
+    await ensureNetwork();
+    await ensureRegistry(built.registry);
+  });
+  const images: Record<string, string> = {};
+  await step('push images to the lab registry', async () => {
+    const entries = Object.entries(SERVICE_IMAGES);
+    const refs = await pool(entries, 2, ([, n]) => pushImage(built.service[n]!));
+    entries.forEach(([env], i) => (images[env] = refs[i]!));
+    const sRefs = await pool(built.standIns, 2, (t) => pushImage(t));
+    STAND_INS.forEach((s, i) => (images[s.env] = sRefs[i]!));
+  });
+  const key = ensureLabKey();
+  const known = await step('nodes (sshd + dockerd)', async () => {
+    await Promise.all(NODES.map((n) => startNode(n, built.node, key)));
+    return (await Promise.all(NODES.map((n) => waitForNode(n)))).flat();
+  });
+  writeKnownHosts(known);
+  writeInventory();
+  writeEnvFile(images);
+  const state: LabState = {
+    images,
+    nodes: NODES.map((n) => ({ name: n.name, ip: n.ip, container: containerName(n.name), roles: n.roles })),
+    upAt: new Date().toISOString(),
+  };
+  writeFileSync(LAB_STATE, `${JSON.stringify(state, null, 2)}\n`);
+  return state;
+}
+
+/** Removes every lab container, network and volume, and the lab inventory/env; --purge also the image cache. */
+export async function labDown(log: Log, opts: { purge?: boolean } = {}): Promise<void> {
+  if ((await docker(['info'], { reject: false })).exitCode !== 0) {
+    log('no Docker engine running: nothing to remove');
+  } else {
+    await removeAll(log);
+    if (opts.purge) {
+      const imgs = (await docker(['images', '-q', '--filter', `reference=${PREFIX}/*`])).stdout.split('\n').filter(Boolean);
+      if (imgs.length > 0) await docker(['rmi', '-f', ...new Set(imgs)], { reject: false });
+    }
+  }
+  for (const f of [LAB_INVENTORY, LAB_ENV_FILE, LAB_KNOWN_HOSTS, LAB_STATE]) rmSync(f, { force: true });
+  if (opts.purge) rmSync(CACHE_DIR, { recursive: true, force: true });
+  const left = await leftovers().catch(() => ({ containers: [], networks: [], volumes: [] }));
+  const all = [...left.containers, ...left.networks, ...left.volumes];
+  if (all.length > 0) throw new Error(`lab:down left behind: ${all.join(', ')}`);
+}
+
+export interface NodeStatus {
+  name: string;
+  ip: string;
+  container: string;
+  state: string;
+  dockerd: boolean;
+  containers: string[];
+}
+
+export async function labStatus(): Promise<{ up: boolean; registry: string; nodes: NodeStatus[] }> {
+  const state = async (c: string) => (await docker(['inspect', '-f', '{{.State.Status}}', c], { reject: false })).stdout.trim() || 'absent';
+  const nodes = await Promise.all(
+    NODES.map(async (n) => {
+      const container = containerName(n.name);
+      const s = await state(container);
+      const ps = s === 'running' ? await inNode(container, ['docker', 'ps', '--format', '{{.Names}} {{.Status}}'], { reject: false }) : undefined;
+      return { name: n.name, ip: n.ip, container, state: s, dockerd: ps?.exitCode === 0, containers: ps?.exitCode === 0 ? ps.stdout.split('\n').filter(Boolean) : [] };
+    }),
+  );
+  const registry = await state(REGISTRY.container);
+  const up = existsSync(LAB_STATE) && registry === 'running' && nodes.every((n) => n.state === 'running' && n.dockerd);
+  return { up, registry, nodes };
+}
+
+export function readState(): LabState | undefined {
+  return existsSync(LAB_STATE) ? (JSON.parse(readFileSync(LAB_STATE, 'utf8')) as LabState) : undefined;
+}
