@@ -3,8 +3,7 @@
 #   openssh-server  real sshd processes for the SSH transport tests (not started as a service)
 #   docker.io       the Docker engine that runs the lab's three node containers
 #   debootstrap     builds the lab's Debian base image offline (no container registry here)
-#   hyperfine       the benchmark runner (npm run bench)
-#   iproute2        network helpers used by the lab's fault injection
+#   iproute2        ss, used by the SSH jump host test
 #   sudo            the SSH tests of a non-root user with and without passwordless sudo
 # It is idempotent: packages already present are not reinstalled.
 set -euo pipefail
@@ -12,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
   echo "setup-machine.sh: run as root (sudo $0)" >&2
   exit 2
 fi
-PACKAGES=(openssh-server openssh-client sudo docker.io debootstrap hyperfine iproute2 ca-certificates)
+PACKAGES=(openssh-server openssh-client sudo docker.io debootstrap iproute2 ca-certificates)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

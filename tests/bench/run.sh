@@ -8,3 +8,7 @@ echo "== twincigo --help cold start vs bare node"
 node tests/bench/startup.ts
 echo "== one command on 3 local sshd's through the SSH transport"
 node tests/bench/ssh-exec.ts
+if [ "${BENCH_LAB:-1}" = 1 ]; then
+  echo "== lab:up cold (from nothing) and warm (images cached)"
+  bash tests/bench/lab.sh
+fi
