@@ -67,6 +67,8 @@ export async function startNode(node: LabNode, image: string, authorizedKey: str
     '--cap-add', 'ALL', '--cap-drop', 'SYS_RESOURCE',
     '--security-opt', 'seccomp=unconfined', '--security-opt', 'apparmor=unconfined',
     '-v', '/sys/fs/cgroup:/sys/fs/cgroup:rw',
+    // a fresh /run at every start, as a real node's after a reboot (no stale docker.pid after a kill)
+    '--tmpfs', '/run:exec,mode=755',
     '-v', `${volumeName(node.name)}:/var/lib/docker`,
     '-e', `LAB_AUTHORIZED_KEY=${authorizedKey}`, '-e', `LAB_REGISTRY=${NODE_REGISTRY}`,
     image,
