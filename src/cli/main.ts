@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { EXIT, TwincigoError } from '../errors.js';
+import { EXIT, TwincigoError, UsageError } from '../errors.js';
 import type { GlobalOptions } from './context.js';
 
 /**
@@ -37,6 +37,18 @@ export function buildProgram(): Command {
     .action(async (_opts, cmd: Command) => {
       const { checkConfig } = await import('./commands/config.js');
       await run(cmd, (g) => checkConfig(g));
+    });
+  program
+    .command('render')
+    .description('write (or print) exactly what would be uploaded to each node: compose files, configs, .env')
+    .option('-o, --out <dir>', 'write the files under <dir>/<node>/ (secret-bearing files 0600); default: print them, secrets redacted')
+    .option('--etcd-state <state>', 'etcd initial cluster state: new (creating the cluster) or existing (joining one)', 'new')
+    .action(async (opts: { out?: string; etcdState: string }, cmd: Command) => {
+      const { render } = await import('./commands/render.js');
+      await run(cmd, (g) => {
+        if (opts.etcdState !== 'new' && opts.etcdState !== 'existing') throw new UsageError('--etcd-state must be new or existing');
+        return render(g, { out: opts.out, etcdState: opts.etcdState });
+      });
     });
   for (const cmd of [program, ...program.commands, ...config.commands]) cmd.exitOverride();
   return program;

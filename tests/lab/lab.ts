@@ -89,7 +89,8 @@ export async function labUp(log: Log): Promise<LabState> {
   });
   writeKnownHosts(known);
   writeInventory();
-  writeEnvFile(images);
+  // the lab's PostgreSQL is Debian's: none of supabase/postgres's preloaded extensions
+  writeEnvFile({ ...images, POSTGRES_PRELOAD_LIBRARIES: 'pg_stat_statements' });
   const state: LabState = {
     images,
     nodes: NODES.map((n) => ({ name: n.name, ip: n.ip, container: containerName(n.name), roles: n.roles })),

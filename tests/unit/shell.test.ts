@@ -47,3 +47,12 @@ describe('the module', () => {
     expect('then' in mod).toBe(false);
   });
 });
+
+describe('compose', () => {
+  it('builds the node compose command with project, env file and files in order', async () => {
+    const { compose } = await import('../../src/remote/compose.js');
+    expect(render(compose('/opt/twincigo-crm', ['compose/etcd.yml', 'compose/patroni.yml'], 'up', '-d', 'etcd'), { sudo: true })).toBe(
+      'sudo -n -- docker compose --project-name twincigo --project-directory /opt/twincigo-crm --env-file /opt/twincigo-crm/.env -f /opt/twincigo-crm/compose/etcd.yml -f /opt/twincigo-crm/compose/patroni.yml up -d etcd',
+    );
+  });
+});

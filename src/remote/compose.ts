@@ -1,0 +1,19 @@
+import { root, type Command } from './shell.js';
+
+export const PROJECT = 'twincigo';
+
+/**
+ * `docker compose` on a node for its rendered bundle: the project is the base dir (relative paths
+ * in the compose files resolve there), the env file is the bundle's .env, the files are the node's
+ * compose files in order. Compose v2; nodes with only v1 are refused by preflight.
+ */
+export function compose(baseDir: string, files: readonly string[], ...args: string[]): Command {
+  return root(
+    'docker', 'compose',
+    '--project-name', PROJECT,
+    '--project-directory', baseDir,
+    '--env-file', `${baseDir}/.env`,
+    ...files.flatMap((f) => ['-f', `${baseDir}/${f}`]),
+    ...args,
+  );
+}

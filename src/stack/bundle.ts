@@ -1,0 +1,101 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { ConfigError } from '../errors.js';
+import { isSecretKey, keysFor } from '../config/env-keys.js';
+import { missingKeys, type EnvValues } from '../config/env-file.js';
+import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
+import { ROLES } from '../config/roles.js';
+import { COMPOSE_DIR, composeFilesFor } from './compose-files.js';
+import { haproxyConfig } from './haproxy-config.js';
+import { patroniConfig } from './patroni-config.js';
+import { checkFits, serviceLimits } from './resources.js';
+import { etcdTimings } from './timings.js';
+
+export interface BundleFile {
+  /** Relative to the node's base dir. */
+  path: string;
+  content: string;
+  mode: number;
+  /** Holds secret values: 0600, never printed unredacted. */
+  secret: boolean;
+}
+
+/** Everything uploaded to one node, and the compose files to pass with -f, in order. */
+export interface NodeBundle {
+  node: string;
+  files: BundleFile[];
+  composeFiles: string[];
+}
+
+export interface RenderOptions {
+  /** etcd's --initial-cluster-state: "new" when the cluster is created, "existing" when a member joins one. */
+  etcdState?: 'new' | 'existing';
+}
+
+const file = (path: string, content: string, secret = false): BundleFile => ({ path, content, mode: secret ? 0o600 : 0o644, secret });
+
+/** The node's .env: its identity, the cluster wiring, every setting, and only the secrets its roles need. */
+function nodeEnv(env: EnvironmentConfig, node: NodeConfig, values: EnvValues, opts: RenderOptions): string {
+  const out = new Map<string, string>();
+  out.set('COMPOSE_PROJECT_NAME', 'twincigo');
+  out.set('NODE_NAME', node.name);
+  out.set('NODE_IP', node.privateAddress);
+  if (node.roles.includes('etcd')) {
+    const t = etcdTimings(env.rttMs);
+    const members = env.nodes.filter((n) => n.roles.includes('etcd'));
+    out.set('ETCD_INITIAL_CLUSTER', members.map((m) => `${m.name}=http://${m.privateAddress}:2380`).join(','));
+    out.set('ETCD_INITIAL_CLUSTER_STATE', opts.etcdState ?? 'new');
+    out.set('ETCD_CLUSTER_TOKEN', `twincigo-${env.name}`);
+    out.set('ETCD_HEARTBEAT_MS', String(t.heartbeatMs));
+    out.set('ETCD_ELECTION_MS', String(t.electionMs));
+  }
+  for (const [k, v] of Object.entries(values.values)) if (!isSecretKey(k) && v !== '') out.set(k, v);
+  for (const key of keysFor(node.roles, env.profile).keys()) {
+    const v = values.values[key];
+    if (v !== undefined && v !== '') out.set(key, v);
+  }
+  const quote = (v: string) => (/^[A-Za-z0-9_./:@,+=-]*$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
+  return `# Rendered by twincigo for ${node.name} (${env.name}); 0600, do not edit on the node.\n${[...out].map(([k, v]) => `${k}=${quote(v)}`).join('\n')}\n`;
+}
+
+function patroniImageFiles(): BundleFile[] {
+  const dir = `${COMPOSE_DIR}images/patroni/`;
+  return readdirSync(dir).map((f) => ({ ...file(`images/patroni/${f}`, readFileSync(dir + f, 'utf8')), mode: f.endsWith('.sh') ? 0o755 : 0o644 }));
+}
+
+/** Renders one node. Throws ConfigError (exit 2) naming node, role and key when something is missing. */
+export function renderNode(env: EnvironmentConfig, node: NodeConfig, values: EnvValues, opts: RenderOptions = {}): NodeBundle {
+  const files: BundleFile[] = [];
+  const composeFiles: string[] = [];
+  for (const role of ROLES.filter((r) => node.roles.includes(r))) {
+    for (const c of composeFilesFor(role, env.profile)) {
+      files.push(file(c.path, c.content));
+      composeFiles.push(c.path);
+    }
+  }
+  if (node.roles.includes('patroni')) {
+    files.push(file('config/patroni.yml', patroniConfig(env, node, values.values)));
+    files.push(...patroniImageFiles());
+  }
+  if (node.roles.includes('haproxy')) files.push(file('config/haproxy.cfg', haproxyConfig(env.nodes)));
+  files.push(file('.env', nodeEnv(env, node, values, opts), true));
+  return { node: node.name, files, composeFiles };
+}
+
+/** Renders every node of the selection; all problems (missing keys, over-commit) at once, before any output. */
+export function renderEnvironment(env: EnvironmentConfig, nodes: NodeConfig[], values: EnvValues, opts: RenderOptions = {}): NodeBundle[] {
+  const problems: string[] = [];
+  for (const m of missingKeys(env, values, nodes)) {
+    problems.push(`${m.key} is missing — ${m.about} (needed by ${m.roles.join(', ')} on ${m.nodes.join(', ')})`);
+  }
+  const jwt = values.values.JWT_SECRET;
+  if (jwt && jwt.length < 32 && nodes.some((n) => n.roles.includes('supabase') || n.roles.includes('backend'))) {
+    problems.push('JWT_SECRET is shorter than 32 characters');
+  }
+  const bundles = problems.length > 0 ? [] : nodes.map((n) => renderNode(env, n, values, opts));
+  for (const b of bundles) {
+    const composed = b.files.filter((f) => b.composeFiles.includes(f.path));
+    problems.push(...checkFits(b.node, env.profile, serviceLimits(composed)));
+  }
+  if (problems.length > 0) throw new ConfigError(`environment ${env.name} (${values.file})`, problems);
+  return bundles;
+}

@@ -1,0 +1,26 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Profile, Role } from '../config/roles.js';
+
+/** compose/ as shipped with twincigo. */
+export const COMPOSE_DIR = fileURLToPath(new URL('../../compose/', import.meta.url));
+
+export interface ComposeFile {
+  /** Path relative to compose/ and to the node's base dir. */
+  path: string;
+  content: string;
+}
+
+/**
+ * The compose files of a role: compose/<role>.yml (the dev shape), plus compose/prod/<role>.yml
+ * merged over it in prod. A role may have no file of its own in a profile (dev storage is
+ * Supabase storage's volume on its node).
+ */
+export function composeFilesFor(role: Role, profile: Profile): ComposeFile[] {
+  const out: ComposeFile[] = [];
+  for (const path of [`${role}.yml`, ...(profile === 'prod' ? [`prod/${role}.yml`] : [])]) {
+    const file = COMPOSE_DIR + path;
+    if (existsSync(file)) out.push({ path: `compose/${path}`, content: readFileSync(file, 'utf8') });
+  }
+  return out;
+}

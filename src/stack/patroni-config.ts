@@ -1,0 +1,71 @@
+import { stringify } from 'yaml';
+import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
+import { PATRONI_TIMINGS } from './timings.js';
+
+/** supabase/postgres preloads these; an image without them (the lab's) sets POSTGRES_PRELOAD_LIBRARIES. */
+export const SUPABASE_PRELOAD =
+  'pg_stat_statements,pgaudit,plpgsql,plpgsql_check,pg_cron,pg_net,pgsodium,timescaledb,auto_explain,pg_tle,plan_filter,supabase_vault';
+
+/**
+ * patroni.yml for one node. It holds no secret: the passwords reach Patroni as PATRONI_* environment
+ * variables from the node's .env. pg_hba admits only the cluster's addresses (replication and
+ * clients: HAProxy connects from the nodes' own addresses).
+ */
+export function patroniConfig(env: EnvironmentConfig, node: NodeConfig, settings: Record<string, string | undefined>): string {
+  const members = env.nodes.filter((n) => n.roles.includes('patroni'));
+  const etcd = env.nodes.filter((n) => n.roles.includes('etcd')).map((n) => `${n.privateAddress}:2379`);
+  const prod = env.profile === 'prod';
+  const cidr = (a: string) => (a.includes(':') ? `${a}/128` : `${a}/32`);
+  const hba = [
+    'local all all peer',
+    'host all all 127.0.0.1/32 scram-sha-256',
+    ...members.map((m) => `host replication replicator ${cidr(m.privateAddress)} scram-sha-256`),
+    ...members.map((m) => `host all all ${cidr(m.privateAddress)} scram-sha-256`),
+  ];
+  const preload = settings.POSTGRES_PRELOAD_LIBRARIES || SUPABASE_PRELOAD;
+  const parameters: Record<string, string | number> = {
+    wal_level: 'logical', // Supabase realtime uses logical decoding
+    wal_log_hints: 'on', // pg_rewind
+    max_wal_senders: 10,
+    max_replication_slots: 10,
+    hot_standby: 'on',
+    wal_keep_size: '512MB',
+    max_connections: prod ? 300 : 150,
+    shared_buffers: prod ? '8GB' : '1GB',
+    effective_cache_size: prod ? '20GB' : '3GB',
+    password_encryption: 'scram-sha-256',
+    shared_preload_libraries: preload,
+  };
+  if (preload.split(',').includes('pgsodium')) parameters['pgsodium.getkey_script'] = '/usr/local/bin/pgsodium-getkey';
+  const doc = {
+    scope: `twincigo-${env.name}`,
+    namespace: '/service/',
+    name: node.name,
+    restapi: {
+      listen: '0.0.0.0:8008', // the firewall admits only the peers; the container health check uses loopback
+      connect_address: `${node.privateAddress}:8008`,
+    },
+    etcd3: { hosts: etcd },
+    bootstrap: {
+      dcs: {
+        ...PATRONI_TIMINGS,
+        maximum_lag_on_failover: 1048576,
+        synchronous_mode: prod,
+        ...(prod ? { synchronous_mode_strict: false } : {}),
+        failsafe_mode: true,
+        postgresql: { use_pg_rewind: true, use_slots: true, parameters },
+      },
+      initdb: [{ encoding: 'UTF8' }, { locale: 'C.UTF-8' }, 'data-checksums'],
+    },
+    postgresql: {
+      listen: `${node.privateAddress},127.0.0.1:5432`,
+      connect_address: `${node.privateAddress}:5432`,
+      data_dir: '/var/lib/postgresql/data/pgdata',
+      pgpass: '/tmp/pgpass',
+      pg_hba: hba,
+      parameters: { unix_socket_directories: '/var/run/postgresql' },
+    },
+    tags: { nofailover: false, noloadbalance: false, clonefrom: false, nosync: false },
+  };
+  return `# Rendered by twincigo for ${node.name}; do not edit on the node. Secrets come from the environment.\n${stringify(doc)}`;
+}
