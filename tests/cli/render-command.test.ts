@@ -1,0 +1,61 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { validInventory, writeInventory } from '../helpers/inventory.js';
+import { tempDir } from '../helpers/tmp.js';
+
+let tmp: ReturnType<typeof tempDir>;
+let inv: string;
+const SECRET = 'postgres-super-secret-42';
+const env = (drop: string[] = []) =>
+  Object.entries({
+    POSTGRES_PASSWORD: SECRET, REPLICATION_PASSWORD: 'r-secret-123456', REWIND_PASSWORD: 'w-secret-123456', PATRONI_RESTAPI_PASSWORD: 'p-secret-123456',
+    PGSODIUM_ROOT_KEY: 'b'.repeat(64), HAPROXY_STATS_PASSWORD: 'h-secret-123456', REDIS_PASSWORD: 'x-secret-123456', JWT_SECRET: 'j'.repeat(40),
+    ANON_KEY: 'anon-123456', SERVICE_ROLE_KEY: 'service-123456', DASHBOARD_USERNAME: 'supabase', DASHBOARD_PASSWORD: 'd-secret-123456',
+    SECRET_KEY_BASE: 'k-secret-123456', VAULT_ENC_KEY: 'v-secret-123456', SITE_URL: 'https://app', API_EXTERNAL_URL: 'https://api',
+    BACKEND_IMAGE: 'ghcr.io/twincigo/backend:1.0.0', BACKEND_DB_PASSWORD: 'b-secret-123456', GRAFANA_ADMIN_PASSWORD: 'g-secret-123456',
+  })
+    .filter(([k]) => !drop.includes(k))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n');
+
+beforeAll(() => {
+  tmp = tempDir();
+  inv = writeInventory(tmp.dir, validInventory());
+  mkdirSync(join(tmp.dir, 'env'));
+  writeFileSync(join(tmp.dir, 'env', '.env.dev'), env());
+});
+afterAll(() => tmp.cleanup());
+
+describe('twincigo render', () => {
+  it('--out writes each node\'s bundle, .env 0600, other files 0644', async () => {
+    const out = join(tmp.dir, 'out');
+    const res = await runCli(['render', '-c', inv, '--env', 'dev', '--out', out]);
+    expect(res.code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['ash-1', 'ash-2', 'hil-1']);
+    expect(statSync(join(out, 'hil-1', '.env')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(out, 'hil-1', 'config', 'patroni.yml')).mode & 0o777).toBe(0o644);
+    expect(readFileSync(join(out, 'hil-1', '.env'), 'utf8')).toContain(`POSTGRES_PASSWORD=${SECRET}`);
+    expect(res.stdout + res.stderr).not.toContain(SECRET);
+    expect(readdirSync(tmp.dir).filter((f) => f.startsWith('.twincigo-render-'))).toEqual([]);
+  });
+
+  it('without --out prints the files, secrets redacted', async () => {
+    const res = await runCli(['render', '-c', inv, '--env', 'dev', '--nodes', 'ash-1']);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/### ash-1 — compose: compose\/etcd\.yml compose\/patroni\.yml compose\/haproxy\.yml/);
+    expect(res.stdout).toContain('POSTGRES_PASSWORD=[REDACTED]');
+    expect(res.stdout).not.toContain(SECRET);
+  });
+
+  it('a missing secret: exit 2 naming key, role and nodes; nothing written to the output dir', async () => {
+    writeFileSync(join(tmp.dir, 'env', '.env.dev'), env(['REWIND_PASSWORD']));
+    const out = join(tmp.dir, 'out-bad');
+    const res = await runCli(['render', '-c', inv, '--env', 'dev', '--out', out]);
+    writeFileSync(join(tmp.dir, 'env', '.env.dev'), env());
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('REWIND_PASSWORD is missing — password of the pg_rewind user (needed by patroni on hil-1, ash-1, ash-2)');
+    expect(existsSync(out)).toBe(false);
+  });
+});

@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ConfigError, UsageError } from '../../src/errors.js';
+import type { EnvValues } from '../../src/config/env-file.js';
+import type { EnvironmentConfig, NodeConfig } from '../../src/config/model.js';
+import { haproxyConfig } from '../../src/stack/haproxy-config.js';
+import { patroniConfig } from '../../src/stack/patroni-config.js';
+import { renderEnvironment, renderNode } from '../../src/stack/bundle.js';
+import { checkFits, serviceLimits } from '../../src/stack/resources.js';
+import { PATRONI_TIMINGS, etcdTimings } from '../../src/stack/timings.js';
+
+const node = (name: string, ip: string, roles: NodeConfig['roles']): NodeConfig => ({ name, host: `203.0.113.${ip.split('.')[3]}`, privateAddress: ip, roles, ssh: {} });
+const nodes = [
+  node('hil-1', '10.0.0.1', ['etcd', 'patroni', 'haproxy', 'supabase', 'storage']),
+  node('ash-1', '10.0.0.2', ['etcd', 'patroni', 'haproxy', 'backend', 'redis']),
+  node('ash-2', '10.0.0.3', ['etcd', 'patroni', 'haproxy', 'monitoring']),
+];
+const envOf = (profile: 'dev' | 'prod'): EnvironmentConfig => ({ name: profile, profile, baseDir: '/opt/twincigo-crm', envFile: '/x/.env', initialLeader: 'hil-1', rttMs: 70, nodes });
+const SECRETS: Record<string, string> = {
+  POSTGRES_PASSWORD: 'pg-secret-123456',
+  REPLICATION_PASSWORD: 'repl-secret-123456',
+  REWIND_PASSWORD: 'rewind-secret-123456',
+  PATRONI_RESTAPI_PASSWORD: 'rest-secret-123456',
+  PGSODIUM_ROOT_KEY: 'a'.repeat(64),
+  HAPROXY_STATS_PASSWORD: 'stats-secret-123456',
+  REDIS_PASSWORD: 'redis-secret-123456',
+  JWT_SECRET: 'j'.repeat(40),
+  ANON_KEY: 'anon-key-123456',
+  SERVICE_ROLE_KEY: 'service-key-123456',
+  DASHBOARD_PASSWORD: 'dash-secret-123456',
+  SECRET_KEY_BASE: 'skb-secret-123456',
+  VAULT_ENC_KEY: 'vault-secret-123456',
+  BACKEND_DB_PASSWORD: 'backend-secret-123456',
+  GRAFANA_ADMIN_PASSWORD: 'grafana-secret-123456',
+  MINIO_ROOT_PASSWORD: 'minio-secret-123456',
+};
+const values = (extra: Record<string, string> = {}): EnvValues => ({
+  file: '/x/.env.dev',
+  exists: true,
+  values: { ...SECRETS, DASHBOARD_USERNAME: 'supabase', SITE_URL: 'https://app', API_EXTERNAL_URL: 'https://api', BACKEND_IMAGE: 'ghcr.io/twincigo/backend:1.2.3', MINIO_ROOT_USER: 'twincigo', ...extra },
+});
+
+describe('timings', () => {
+  it('Patroni: ttl ≥ 20 and loop_wait + 2 × retry_timeout ≤ ttl', () => {
+    expect(PATRONI_TIMINGS.ttl).toBeGreaterThanOrEqual(20);
+    expect(PATRONI_TIMINGS.loop_wait + 2 * PATRONI_TIMINGS.retry_timeout).toBeLessThanOrEqual(PATRONI_TIMINGS.ttl);
+  });
+  it('etcd: heartbeat ≈ RTT with margin, election ≥ 10 × heartbeat, never below the defaults', () => {
+    expect(etcdTimings(1)).toEqual({ heartbeatMs: 100, electionMs: 1000 });
+    expect(etcdTimings(70)).toEqual({ heartbeatMs: 110, electionMs: 1100 });
+    expect(etcdTimings(200)).toEqual({ heartbeatMs: 300, electionMs: 3000 });
+  });
+  it('etcd: an RTT whose election would not fit inside Patroni\'s retry_timeout is refused', () => {
+    expect(() => etcdTimings(400)).toThrow(UsageError);
+  });
+});
+
+describe('patroni.yml', () => {
+  const doc = (profile: 'dev' | 'prod') => parse(patroniConfig(envOf(profile), nodes[1]!, values().values));
+  it('names the node, advertises its cluster address, lists every etcd member', () => {
+    const d = doc('dev');
+    expect(d.name).toBe('ash-1');
+    expect(d.restapi.connect_address).toBe('10.0.0.2:8008');
+    expect(d.postgresql.connect_address).toBe('10.0.0.2:5432');
+    expect(d.etcd3.hosts).toEqual(['10.0.0.1:2379', '10.0.0.2:2379', '10.0.0.3:2379']);
+  });
+  it('limits pg_hba to the cluster addresses', () => {
+    const hba: string[] = doc('dev').postgresql.pg_hba;
+    const hosts = hba.filter((l) => l.startsWith('host')).map((l) => l.split(/\s+/)[3]);
+    expect(new Set(hosts)).toEqual(new Set(['127.0.0.1/32', '10.0.0.1/32', '10.0.0.2/32', '10.0.0.3/32']));
+    expect(hba.join('\n')).not.toMatch(/0\.0\.0\.0\/0|trust/);
+  });
+  it('has the HA settings: timings, pg_rewind, wal_log_hints, checksums, logical WAL; synchronous mode only in prod', () => {
+    const d = doc('dev');
+    expect(d.bootstrap.dcs).toMatchObject({ ttl: 20, loop_wait: 5, retry_timeout: 7, synchronous_mode: false });
+    expect(d.bootstrap.dcs.postgresql.use_pg_rewind).toBe(true);
+    expect(d.bootstrap.dcs.postgresql.parameters).toMatchObject({ wal_level: 'logical', wal_log_hints: 'on' });
+    expect(d.bootstrap.initdb).toContain('data-checksums');
+    expect(doc('prod').bootstrap.dcs.synchronous_mode).toBe(true);
+  });
+  it('holds no secret value (they come from the environment)', () => {
+    const text = patroniConfig(envOf('prod'), nodes[0]!, values().values);
+    for (const v of Object.values(SECRETS)) expect(text).not.toContain(v);
+  });
+  it('preloads Supabase\'s libraries (with the shared pgsodium key script) unless the image says otherwise', () => {
+    expect(doc('dev').bootstrap.dcs.postgresql.parameters['pgsodium.getkey_script']).toBe('/usr/local/bin/pgsodium-getkey');
+    const lab = parse(patroniConfig(envOf('dev'), nodes[0]!, { POSTGRES_PRELOAD_LIBRARIES: 'pg_stat_statements' }));
+    expect(lab.bootstrap.dcs.postgresql.parameters.shared_preload_libraries).toBe('pg_stat_statements');
+    expect(lab.bootstrap.dcs.postgresql.parameters['pgsodium.getkey_script']).toBeUndefined();
+  });
+});
+
+describe('haproxy.cfg', () => {
+  const cfg = haproxyConfig(nodes);
+  it('routes 5000 to /primary and 5001 to /replica with a lag limit, checking Patroni on 8008', () => {
+    expect(cfg).toMatch(/listen primary\n  bind \*:5000\n  option httpchk GET \/primary/);
+    expect(cfg).toMatch(/listen replicas\n  bind \*:5001\n  balance roundrobin\n  option httpchk GET \/replica\?lag=16MB/);
+    expect(cfg.match(/server hil-1 10\.0\.0\.1:5432 check port 8008/g)).toHaveLength(2);
+    expect(cfg).toMatch(/inter 1s fastinter 500ms downinter 2s fall 2 rise 1 on-marked-down shutdown-sessions/);
+  });
+  it('protects the stats page with a password from the environment, not in the file', () => {
+    expect(cfg).toContain('stats auth "admin:${HAPROXY_STATS_PASSWORD}"');
+  });
+});
+
+describe('per-node bundles', () => {
+  it('gives each node the compose files of its roles, in role order, and its config files', () => {
+    const b = renderNode(envOf('dev'), nodes[0]!, values());
+    expect(b.composeFiles.slice(0, 3)).toEqual(['compose/etcd.yml', 'compose/patroni.yml', 'compose/haproxy.yml']);
+    const paths = b.files.map((f) => f.path);
+    expect(paths).toEqual(expect.arrayContaining(['config/patroni.yml', 'config/haproxy.cfg', 'images/patroni/Dockerfile', '.env']));
+  });
+  it('.env is 0600 and holds only the secrets the node\'s roles need', () => {
+    const hil = renderNode(envOf('dev'), nodes[0]!, values()).files.find((f) => f.path === '.env')!;
+    expect(hil).toMatchObject({ mode: 0o600, secret: true });
+    expect(hil.content).toContain(`POSTGRES_PASSWORD=${SECRETS.POSTGRES_PASSWORD}`);
+    expect(hil.content).not.toContain('REDIS_PASSWORD'); // no redis/backend on hil-1
+    expect(hil.content).not.toContain('GRAFANA_ADMIN_PASSWORD');
+    expect(hil.content).toMatch(/^ETCD_INITIAL_CLUSTER=hil-1=http:\/\/10\.0\.0\.1:2380,ash-1=http:\/\/10\.0\.0\.2:2380,ash-2=http:\/\/10\.0\.0\.3:2380$/m);
+    expect(hil.content).toMatch(/^ETCD_HEARTBEAT_MS=110$/m);
+    expect(hil.content).toMatch(/^NODE_IP=10\.0\.0\.1$/m);
+    const ash1 = renderNode(envOf('dev'), nodes[1]!, values(), { etcdState: 'existing' }).files.find((f) => f.path === '.env')!;
+    expect(ash1.content).toContain(`REDIS_PASSWORD=${SECRETS.REDIS_PASSWORD}`);
+    expect(ash1.content).toMatch(/^ETCD_INITIAL_CLUSTER_STATE=existing$/m);
+  });
+  it('every other file is 0644 and free of secret values', () => {
+    for (const n of nodes) {
+      for (const f of renderNode(envOf('prod'), n, values()).files.filter((x) => x.path !== '.env')) {
+        expect(f.secret).toBe(false);
+        for (const v of Object.values(SECRETS)) expect(f.content, `${n.name}:${f.path}`).not.toContain(v);
+      }
+    }
+  });
+  it('a missing secret is exit 2 naming the key, the role and the nodes — and nothing is rendered', () => {
+    const v = values();
+    delete v.values.REPLICATION_PASSWORD;
+    v.values.JWT_SECRET = 'short';
+    try {
+      renderEnvironment(envOf('dev'), nodes, v);
+      throw new Error('expected a ConfigError');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const problems = (err as ConfigError).problems;
+      expect(problems).toContain('REPLICATION_PASSWORD is missing — password of the replication user (needed by patroni on hil-1, ash-1, ash-2)');
+      expect(problems).toContain('JWT_SECRET is shorter than 32 characters');
+    }
+  });
+});
+
+describe('resource limits', () => {
+  it('every dev node\'s services fit a CCX13 (2 vCPU, 8 GB)', () => {
+    for (const n of nodes) {
+      const b = renderNode(envOf('dev'), n, values());
+      const limits = serviceLimits(b.files.filter((f) => b.composeFiles.includes(f.path)));
+      expect(limits.length).toBeGreaterThan(0);
+      expect(checkFits(n.name, 'dev', limits)).toEqual([]);
+    }
+  });
+  it('an over-committed node and a service without limits are named', () => {
+    const files = [{ path: 'compose/x.yml', content: 'services:\n  a:\n    deploy: {resources: {limits: {cpus: "1.5", memory: 6G}}}\n  b:\n    deploy: {resources: {limits: {cpus: "1", memory: 2G}}}\n  c:\n    image: x\n' }];
+    const problems = checkFits('ash-1', 'dev', serviceLimits(files));
+    expect(problems).toContain('ash-1: service c (compose/x.yml) has no cpus/memory limit');
+    expect(problems.find((p) => p.startsWith('ash-1: services need 2.50 CPUs, the dev node has 2'))).toBeTruthy();
+    expect(problems.find((p) => p.startsWith('ash-1: services need 8192 MiB of memory, the dev node has 7424 MiB'))).toBeTruthy();
+  });
+  it('later files override earlier limits, as compose merges them', () => {
+    const limits = serviceLimits([
+      { path: 'compose/patroni.yml', content: 'services:\n  patroni:\n    deploy: {resources: {limits: {cpus: "0.6", memory: 2560M}}}\n' },
+      { path: 'compose/prod/patroni.yml', content: 'services:\n  patroni:\n    deploy: {resources: {limits: {cpus: "4", memory: 20G}}}\n' },
+    ]);
+    expect(limits).toEqual([{ service: 'patroni', file: 'compose/prod/patroni.yml', cpus: 4, memoryMiB: 20480 }]);
+  });
+});
