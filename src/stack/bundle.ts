@@ -7,6 +7,7 @@ import { ROLES } from '../config/roles.js';
 import { COMPOSE_DIR, composeFilesFor } from './compose-files.js';
 import { haproxyConfig } from './haproxy-config.js';
 import { patroniConfig } from './patroni-config.js';
+import { prometheusConfig } from './prometheus-config.js';
 import { checkFits, serviceLimits } from './resources.js';
 import { etcdTimings } from './timings.js';
 
@@ -57,6 +58,9 @@ function nodeEnv(env: EnvironmentConfig, node: NodeConfig, values: EnvValues, op
   return `# Rendered by twincigo for ${node.name} (${env.name}); 0600, do not edit on the node.\n${[...out].map(([k, v]) => `${k}=${quote(v)}`).join('\n')}\n`;
 }
 
+/** A config file shipped as is (compose/config/<name>): holds no secret, keys are substituted at start. */
+const staticConfig = (name: string): BundleFile => file(`config/${name}`, readFileSync(`${COMPOSE_DIR}config/${name}`, 'utf8'));
+
 function patroniImageFiles(): BundleFile[] {
   const dir = `${COMPOSE_DIR}images/patroni/`;
   return readdirSync(dir).map((f) => ({ ...file(`images/patroni/${f}`, readFileSync(dir + f, 'utf8')), mode: f.endsWith('.sh') ? 0o755 : 0o644 }));
@@ -77,6 +81,15 @@ export function renderNode(env: EnvironmentConfig, node: NodeConfig, values: Env
     files.push(...patroniImageFiles());
   }
   if (node.roles.includes('haproxy')) files.push(file('config/haproxy.cfg', haproxyConfig(env.nodes)));
+  const prod = env.profile === 'prod';
+  if (node.roles.includes('supabase')) {
+    files.push(staticConfig('kong.yml'));
+    if (prod) files.push(staticConfig('Caddyfile'));
+  }
+  if (node.roles.includes('monitoring')) {
+    files.push(staticConfig('grafana-datasources.yml'));
+    if (prod) files.push(file('config/prometheus.yml', prometheusConfig(env.nodes)), staticConfig('alerts.yml'), staticConfig('alertmanager.yml'));
+  }
   files.push(file('.env', nodeEnv(env, node, values, opts), true));
   return { node: node.name, files, composeFiles };
 }

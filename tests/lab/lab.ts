@@ -19,12 +19,12 @@ const SERVICE_IMAGES: Record<string, string> = {
 };
 /** Stand-ins (no Debian package exists): the port and health path each real service answers on. */
 export const STAND_INS: Array<StandIn & { env: string }> = [
-  { env: 'KONG_IMAGE', service: 'kong', port: 8000, health: '/health' },
+  { env: 'KONG_IMAGE', service: 'kong', port: 8000, health: '/auth/v1/health' },
   { env: 'AUTH_IMAGE', service: 'auth', port: 9999, health: '/health' },
   { env: 'REST_IMAGE', service: 'rest', port: 3000, health: '/' },
   { env: 'REALTIME_IMAGE', service: 'realtime', port: 4000, health: '/api/ping' },
   { env: 'STORAGE_IMAGE', service: 'storage', port: 5000, health: '/status' },
-  { env: 'IMGPROXY_IMAGE', service: 'imgproxy', port: 8080, health: '/health' },
+  { env: 'IMGPROXY_IMAGE', service: 'imgproxy', port: 5001, health: '/health' },
   { env: 'META_IMAGE', service: 'meta', port: 8080, health: '/health' },
   { env: 'STUDIO_IMAGE', service: 'studio', port: 3000, health: '/api/profile' },
   { env: 'GRAFANA_IMAGE', service: 'grafana', port: 3000, health: '/api/health' },

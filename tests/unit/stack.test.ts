@@ -108,7 +108,43 @@ describe('per-node bundles', () => {
     const b = renderNode(envOf('dev'), nodes[0]!, values());
     expect(b.composeFiles.slice(0, 3)).toEqual(['compose/etcd.yml', 'compose/patroni.yml', 'compose/haproxy.yml']);
     const paths = b.files.map((f) => f.path);
-    expect(paths).toEqual(expect.arrayContaining(['config/patroni.yml', 'config/haproxy.cfg', 'images/patroni/Dockerfile', '.env']));
+    expect(paths).toEqual(expect.arrayContaining(['config/patroni.yml', 'config/haproxy.cfg', 'images/patroni/Dockerfile', 'config/kong.yml', '.env']));
+    expect(b.composeFiles).toContain('compose/supabase.yml');
+  });
+
+  it('Supabase has no analytics/logflare or vector, nothing depends on them, nothing binds 5432, and it reaches Postgres only through HAProxy', () => {
+    const b = renderNode(envOf('prod'), nodes[0]!, values());
+    // the files say so in comments; what counts is what they define
+    const text = b.files.filter((f) => b.composeFiles.includes(f.path)).map((f) => JSON.stringify(parse(f.content))).join('\n');
+    expect(text).not.toMatch(/logflare|analytics:|vector:|supavisor/i);
+    expect(text).not.toMatch(/"?5432:5432"?/);
+    const supabase = parse(b.files.find((f) => f.path === 'compose/supabase.yml')!.content);
+    for (const [name, svc] of Object.entries<any>(supabase.services)) {
+      const env = JSON.stringify(svc.environment ?? {});
+      if (/postgres:\/\/|DB_HOST|PG_META_DB_HOST/.test(env)) expect(env, name).toMatch(/host\.docker\.internal:5000|"DB_PORT":5000|"PG_META_DB_PORT":5000/);
+    }
+  });
+
+  it('prod renders Prometheus targets for every node and ships the alerting rules', () => {
+    const b = renderNode(envOf('prod'), nodes[2]!, values());
+    const prom = parse(b.files.find((f) => f.path === 'config/prometheus.yml')!.content);
+    expect(prom.scrape_configs.find((j: any) => j.job_name === 'patroni').static_configs.map((c: any) => c.targets[0])).toEqual(['10.0.0.1:8008', '10.0.0.2:8008', '10.0.0.3:8008']);
+    const alerts = b.files.find((f) => f.path === 'config/alerts.yml')!.content;
+    for (const a of ['PatroniNoLeader', 'ReplicationLagHigh', 'EtcdNoQuorum', 'DiskAlmostFull']) expect(alerts).toContain(a);
+    expect(renderNode(envOf('dev'), nodes[2]!, values()).files.map((f) => f.path)).not.toContain('config/prometheus.yml');
+  });
+
+  it('every compose service pins its image (no latest) and lets the env override it', () => {
+    for (const n of nodes) {
+      const b = renderNode(envOf('prod'), n, values());
+      for (const f of b.files.filter((x) => b.composeFiles.includes(x.path))) {
+        for (const [name, svc] of Object.entries<any>(parse(f.content).services ?? {})) {
+          if (!svc.image) continue; // an override file that only changes limits
+          expect(svc.image, `${f.path}: ${name}`).toMatch(/^\$\{[A-Z_]+_IMAGE(:-[^}:]+:[^}]+|:\?[^}]+)\}$/);
+          expect(svc.image).not.toMatch(/:latest\}/);
+        }
+      }
+    }
   });
   it('.env is 0600 and holds only the secrets the node\'s roles need', () => {
     const hil = renderNode(envOf('dev'), nodes[0]!, values()).files.find((f) => f.path === '.env')!;
@@ -156,6 +192,21 @@ describe('resource limits', () => {
       expect(checkFits(n.name, 'dev', limits)).toEqual([]);
     }
   });
+  it('every prod node\'s services (prod overrides, exporters, MinIO on ash-1 as in twincigo.yml) fit a CCX33 (8 vCPU, 32 GB)', () => {
+    const prodNodes = [
+      node('hil-1', '10.0.0.1', ['etcd', 'patroni', 'haproxy', 'supabase']),
+      node('ash-1', '10.0.0.2', ['etcd', 'patroni', 'haproxy', 'backend', 'redis', 'storage']),
+      node('ash-2', '10.0.0.3', ['etcd', 'patroni', 'haproxy', 'monitoring']),
+    ];
+    const env = { ...envOf('prod'), nodes: prodNodes };
+    expect(renderEnvironment(env, prodNodes, values()).map((b) => b.node)).toEqual(['hil-1', 'ash-1', 'ash-2']);
+    for (const n of prodNodes) expect(renderNode(env, n, values()).composeFiles.some((f) => f.startsWith('compose/prod/'))).toBe(true);
+  });
+
+  it('the prod shape with MinIO beside Supabase on one CCX33 is refused as over-committed', () => {
+    expect(() => renderEnvironment(envOf('prod'), nodes, values())).toThrow(/hil-1: services need 8\.20 CPUs, the prod node has 8/);
+  });
+
   it('an over-committed node and a service without limits are named', () => {
     const files = [{ path: 'compose/x.yml', content: 'services:\n  a:\n    deploy: {resources: {limits: {cpus: "1.5", memory: 6G}}}\n  b:\n    deploy: {resources: {limits: {cpus: "1", memory: 2G}}}\n  c:\n    image: x\n' }];
     const problems = checkFits('ash-1', 'dev', serviceLimits(files));
