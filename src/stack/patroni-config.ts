@@ -19,6 +19,7 @@ export function patroniConfig(env: EnvironmentConfig, node: NodeConfig, settings
   const hba = [
     'local all all peer',
     'host all all 127.0.0.1/32 scram-sha-256',
+    'host replication replicator 127.0.0.1/32 scram-sha-256',
     ...members.map((m) => `host replication replicator ${cidr(m.privateAddress)} scram-sha-256`),
     ...members.map((m) => `host all all ${cidr(m.privateAddress)} scram-sha-256`),
   ];

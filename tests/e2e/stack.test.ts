@@ -5,6 +5,8 @@ import { and, root, run } from '../../src/remote/shell.js';
 import type { SshConnection } from '../../src/ssh/connection.js';
 import { upload } from '../../src/ssh/upload.js';
 import { renderEnvironment, type NodeBundle } from '../../src/stack/bundle.js';
+import { supabaseSql } from '../../src/stack/supabase-sql.js';
+import { psqlViaHaproxy } from '../../src/cluster/psql.js';
 import { stopContainer } from '../lab/faults.ts';
 import { waitFor } from '../lab/run.ts';
 import { labConfig, labPool } from './helpers.ts';
@@ -20,6 +22,7 @@ const BASE = config.env.baseDir;
 let conns: SshConnection[] = [];
 let bundles: NodeBundle[] = [];
 let password = '';
+let backendPassword = '';
 
 const compose = (i: number, ...args: string[]) => composeCmd(BASE, bundles[i]!.composeFiles, ...args);
 const sql = (i: number, port: number, query: string) =>
@@ -36,6 +39,7 @@ const healthy = (ms: Member[]) =>
 beforeAll(async () => {
   const values = readEnvFile(config.env.envFile);
   password = values.values.POSTGRES_PASSWORD!;
+  backendPassword = values.values.BACKEND_DB_PASSWORD!;
   bundles = renderEnvironment(config.env, config.nodes, values);
   conns = await Promise.all(config.nodes.map((n) => pool.get(n)));
   await Promise.all(bundles.map((b, i) => upload(conns[i]!, b.files.map((f) => ({ remotePath: `${BASE}/${f.path}`, content: f.content, mode: f.mode })))));
@@ -49,6 +53,18 @@ afterAll(async () => {
 });
 
 describe('the rendered stack on the lab nodes', () => {
+  it('every node\'s rendered compose files pass `docker compose config` on the node', async () => {
+    for (const [i, c] of conns.entries()) {
+      const res = await c.exec(compose(i, 'config', '--quiet'));
+      expect(res.stderr, bundles[i]!.node).toBe('');
+      expect(res.code).toBe(0);
+      const services = (await c.run(compose(i, 'config', '--services'))).stdout.trim().split('\n').sort();
+      expect(services).toEqual(expect.arrayContaining(['etcd', 'haproxy', 'patroni']));
+    }
+    const hil = (await conns[0]!.run(compose(0, 'config', '--services'))).stdout;
+    for (const s of ['kong', 'auth', 'rest', 'realtime', 'storage', 'imgproxy', 'meta', 'studio']) expect(hil).toContain(s);
+  });
+
   it('etcd: three members form a quorum', async () => {
     await Promise.all(conns.map((c, i) => c.run(compose(i, 'up', '-d', 'etcd'), { timeoutMs: 180_000 })));
     const health = await waitFor(
@@ -88,6 +104,23 @@ describe('the rendered stack on the lab nodes', () => {
       return r.code === 0 && r.stdout.trim() !== '' ? r.stdout.trim() : false;
     }, 30_000, 500);
     expect(fromReplica).toBe('t|through haproxy');
+  });
+
+  it('the Supabase SQL applies cleanly through HAProxy, twice (idempotent), skipping extensions the image lacks', async () => {
+    const sqlText = supabaseSql({ postgresPassword: password, backendPassword });
+    const first = await psqlViaHaproxy(conns[1]!, BASE, bundles[1]!.composeFiles, sqlText);
+    const second = await psqlViaHaproxy(conns[2]!, BASE, bundles[2]!.composeFiles, sqlText);
+    expect(second.notices).toEqual(first.notices);
+    expect(first.notices.join('\n')).toMatch(/optional extension pgjwt is not available in this image: skipped/);
+    const roles = (await conns[0]!.run(sql(0, 5000, "select string_agg(rolname, ',' order by rolname) from pg_roles where rolname in ('anon','authenticated','service_role','authenticator','supabase_admin','supabase_auth_admin','supabase_storage_admin','backend')"))).stdout.trim();
+    expect(roles).toBe('anon,authenticated,authenticator,backend,service_role,supabase_admin,supabase_auth_admin,supabase_storage_admin');
+    const schemas = (await conns[0]!.run(sql(0, 5000, "select string_agg(nspname || ':' || pg_get_userbyid(nspowner), ',' order by nspname) from pg_namespace where nspname in ('auth','storage','_realtime','extensions')"))).stdout.trim();
+    expect(schemas).toBe('_realtime:supabase_admin,auth:supabase_auth_admin,extensions:postgres,storage:supabase_storage_admin');
+    const ext = (await conns[0]!.run(sql(0, 5000, "select string_agg(extname, ',' order by extname) from pg_extension where extnamespace = 'extensions'::regnamespace"))).stdout.trim();
+    expect(ext).toBe('pg_stat_statements,pgcrypto,uuid-ossp,vector');
+    // the roles can log in with their passwords through HAProxy, as the services will
+    const login = await conns[1]!.exec(compose(1, 'exec', '-T', '-e', `PGPASSWORD=${backendPassword}`, 'patroni', 'psql', 'host=127.0.0.1 port=5000 user=backend dbname=postgres', '-Atc', 'select current_user'));
+    expect(login.stdout.trim()).toBe('backend');
   });
 
   it('a stopped leader container hands over: a replica is promoted, HAProxy follows, the old leader rejoins as a replica', async () => {

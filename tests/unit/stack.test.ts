@@ -222,3 +222,18 @@ describe('resource limits', () => {
     expect(limits).toEqual([{ service: 'patroni', file: 'compose/prod/patroni.yml', cpus: 4, memoryMiB: 20480 }]);
   });
 });
+
+describe('Supabase SQL', () => {
+  it('creates every role and schema only when missing, sets passwords as literals, and skips missing extensions with a warning', async () => {
+    const { supabaseSql, literal } = await import('../../src/stack/supabase-sql.js');
+    const sql = supabaseSql({ postgresPassword: "it's-secret", backendPassword: 'b' });
+    for (const r of ['anon', 'authenticated', 'service_role', 'authenticator', 'supabase_admin', 'supabase_auth_admin', 'supabase_storage_admin']) {
+      expect(sql).toContain(`IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${r}') THEN CREATE ROLE ${r} `);
+    }
+    for (const s of ['auth', 'storage', '_realtime', 'extensions']) expect(sql).toMatch(new RegExp(`CREATE SCHEMA IF NOT EXISTS ${s}\\b`));
+    expect(sql).toContain("ALTER ROLE authenticator WITH PASSWORD 'it''s-secret';");
+    expect(sql).toMatch(/RAISE WARNING 'twincigo: optional extension % is not available in this image: skipped', 'pgsodium'/);
+    expect(literal("a'b")).toBe("'a''b'");
+    expect(() => literal('a\0b')).toThrow();
+  });
+});
