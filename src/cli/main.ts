@@ -50,7 +50,24 @@ export function buildProgram(): Command {
         return render(g, { out: opts.out, etcdState: opts.etcdState });
       });
     });
-  for (const cmd of [program, ...program.commands, ...config.commands]) cmd.exitOverride();
+  const secrets = program.command('secrets').description('the secrets of an environment\'s env file');
+  secrets
+    .command('init')
+    .description('generate every missing secret (passwords, JWT_SECRET, ANON/SERVICE_ROLE keys, pgsodium/vault keys) into the env file, 0600')
+    .option('--rotate <key...>', 'replace these existing secrets too (asks unless --yes)')
+    .action(async (opts: { rotate?: string[] }, cmd: Command) => {
+      const { secretsInit } = await import('./commands/secrets.js');
+      await run(cmd, (g) => secretsInit(g, opts.rotate ?? []));
+    });
+  const envCmd = program.command('env').description('the env files');
+  envCmd
+    .command('check')
+    .description('list missing, placeholder, weak and invalid values (e.g. an ANON_KEY not signed with JWT_SECRET); exit 0 or 2')
+    .action(async (_opts, cmd: Command) => {
+      const { envCheck } = await import('./commands/secrets.js');
+      await run(cmd, (g) => envCheck(g));
+    });
+  for (const cmd of [program, ...program.commands, ...config.commands, ...secrets.commands, ...envCmd.commands]) cmd.exitOverride();
   return program;
 }
 

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ConfigError } from '../errors.js';
 import { parse } from 'dotenv';
 import { keysFor, isSecretKey } from './env-keys.js';
 import type { EnvironmentConfig, NodeConfig } from './model.js';
@@ -7,18 +9,30 @@ import type { Role } from './roles.js';
 export interface EnvValues {
   file: string;
   exists: boolean;
+  /** Shared non-secret settings (env/shared.env beside the env file), overridden by the env file. */
   values: Record<string, string>;
+  sharedFile?: string;
 }
 
+/** The settings every environment shares; committed, so it may hold no secret. */
+export const SHARED_ENV = 'shared.env';
+
 export function readEnvFile(file: string): EnvValues {
+  const sharedFile = join(dirname(file), SHARED_ENV);
+  const shared = existsSync(sharedFile) ? parse(readFileSync(sharedFile, 'utf8')) : {};
+  const leaked = Object.entries(shared).filter(([k, v]) => isSecretKey(k) && v !== '').map(([k]) => k);
+  if (leaked.length > 0) {
+    throw new ConfigError(sharedFile, leaked.map((k) => `${k}: a secret in the shared (committed) settings — move it to the per-environment env file`));
+  }
+  const base = existsSync(sharedFile) ? { sharedFile } : {};
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { file, exists: false, values: {} };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { file, exists: false, values: { ...shared }, ...base };
     throw err;
   }
-  return { file, exists: true, values: parse(text) };
+  return { file, exists: true, values: { ...shared, ...parse(text) }, ...base };
 }
 
 /** Values that must never be printed. */

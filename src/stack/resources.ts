@@ -1,4 +1,4 @@
-import { parse } from 'yaml';
+import { parse, type Tags } from 'yaml';
 import type { Profile } from '../config/roles.js';
 
 /** Hetzner node sizes: dev CCX13, prod CCX33. Part of each is kept for the OS and Docker. */
@@ -6,6 +6,16 @@ export const NODE_CAPACITY: Record<Profile, { cpus: number; memoryMiB: number; r
   dev: { cpus: 2, memoryMiB: 8 * 1024, reserveMiB: 768 },
   prod: { cpus: 8, memoryMiB: 32 * 1024, reserveMiB: 2048 },
 };
+
+/** Compose's merge tags (`!reset`, `!override`): read as the value they carry. */
+const COMPOSE_TAGS: Tags = ['seq', 'map', 'scalar'].flatMap((kind) =>
+  ['!reset', '!override'].map((tag) => ({ tag, collection: kind === 'scalar' ? undefined : kind, resolve: (v: unknown) => v }) as never),
+);
+
+/** Parses a compose file as compose reads it. */
+export function parseCompose(text: string): unknown {
+  return parse(text, { customTags: COMPOSE_TAGS });
+}
 
 export interface ServiceLimits {
   service: string;
@@ -27,7 +37,7 @@ function mebibytes(v: unknown): number | null {
 export function serviceLimits(files: Array<{ path: string; content: string }>): ServiceLimits[] {
   const merged = new Map<string, ServiceLimits>();
   for (const f of files) {
-    const doc = parse(f.content) as { services?: Record<string, { deploy?: { resources?: { limits?: { cpus?: unknown; memory?: unknown } } } } | null> } | null;
+    const doc = parseCompose(f.content) as { services?: Record<string, { deploy?: { resources?: { limits?: { cpus?: unknown; memory?: unknown } } } } | null> } | null;
     for (const [service, def] of Object.entries(doc?.services ?? {})) {
       const limits = def?.deploy?.resources?.limits;
       const prev = merged.get(service) ?? { service, file: f.path, cpus: null, memoryMiB: null };

@@ -89,8 +89,13 @@ export async function labUp(log: Log): Promise<LabState> {
   });
   writeKnownHosts(known);
   writeInventory();
-  // the lab's PostgreSQL is Debian's: none of supabase/postgres's preloaded extensions
-  writeEnvFile({ ...images, POSTGRES_PRELOAD_LIBRARIES: 'pg_stat_statements' });
+  await writeEnvFile({
+    ...images,
+    // the lab's PostgreSQL is Debian's: none of supabase/postgres's preloaded extensions
+    POSTGRES_PRELOAD_LIBRARIES: 'pg_stat_statements',
+    SITE_URL: `http://${NODES[0]!.ip}:8000`,
+    API_EXTERNAL_URL: `http://${NODES[0]!.ip}:8000`,
+  });
   const state: LabState = {
     images,
     nodes: NODES.map((n) => ({ name: n.name, ip: n.ip, container: containerName(n.name), roles: n.roles })),

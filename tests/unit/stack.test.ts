@@ -6,7 +6,7 @@ import type { EnvironmentConfig, NodeConfig } from '../../src/config/model.js';
 import { haproxyConfig } from '../../src/stack/haproxy-config.js';
 import { patroniConfig } from '../../src/stack/patroni-config.js';
 import { renderEnvironment, renderNode } from '../../src/stack/bundle.js';
-import { checkFits, serviceLimits } from '../../src/stack/resources.js';
+import { checkFits, parseCompose, serviceLimits } from '../../src/stack/resources.js';
 import { PATRONI_TIMINGS, etcdTimings } from '../../src/stack/timings.js';
 
 const node = (name: string, ip: string, roles: NodeConfig['roles']): NodeConfig => ({ name, host: `203.0.113.${ip.split('.')[3]}`, privateAddress: ip, roles, ssh: {} });
@@ -115,10 +115,10 @@ describe('per-node bundles', () => {
   it('Supabase has no analytics/logflare or vector, nothing depends on them, nothing binds 5432, and it reaches Postgres only through HAProxy', () => {
     const b = renderNode(envOf('prod'), nodes[0]!, values());
     // the files say so in comments; what counts is what they define
-    const text = b.files.filter((f) => b.composeFiles.includes(f.path)).map((f) => JSON.stringify(parse(f.content))).join('\n');
+    const text = b.files.filter((f) => b.composeFiles.includes(f.path)).map((f) => JSON.stringify(parseCompose(f.content))).join('\n');
     expect(text).not.toMatch(/logflare|analytics:|vector:|supavisor/i);
     expect(text).not.toMatch(/"?5432:5432"?/);
-    const supabase = parse(b.files.find((f) => f.path === 'compose/supabase.yml')!.content);
+    const supabase = parseCompose(b.files.find((f) => f.path === 'compose/supabase.yml')!.content) as any;
     for (const [name, svc] of Object.entries<any>(supabase.services)) {
       const env = JSON.stringify(svc.environment ?? {});
       if (/postgres:\/\/|DB_HOST|PG_META_DB_HOST/.test(env)) expect(env, name).toMatch(/host\.docker\.internal:5000|"DB_PORT":5000|"PG_META_DB_PORT":5000/);
@@ -138,7 +138,7 @@ describe('per-node bundles', () => {
     for (const n of nodes) {
       const b = renderNode(envOf('prod'), n, values());
       for (const f of b.files.filter((x) => b.composeFiles.includes(x.path))) {
-        for (const [name, svc] of Object.entries<any>(parse(f.content).services ?? {})) {
+        for (const [name, svc] of Object.entries<any>((parseCompose(f.content) as any).services ?? {})) {
           if (!svc.image) continue; // an override file that only changes limits
           expect(svc.image, `${f.path}: ${name}`).toMatch(/^\$\{[A-Z_]+_IMAGE(:-[^}:]+:[^}]+|:\?[^}]+)\}$/);
           expect(svc.image).not.toMatch(/:latest\}/);

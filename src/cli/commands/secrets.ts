@@ -1,0 +1,46 @@
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { EXIT, ConfigError } from '../../errors.js';
+import { readEnvFile } from '../../config/env-file.js';
+import { redactor } from '../../output/redact.js';
+import { envProblems } from '../../secrets/check.js';
+import { initSecrets } from '../../secrets/init.js';
+import { createContext, type GlobalOptions } from '../context.js';
+
+const rel = (p: string) => relative(process.cwd(), p) || p;
+
+/** `twincigo secrets init`: generate every missing secret of the environment (0600), rotate on request. */
+export async function secretsInit(g: GlobalOptions, rotate: string[]): Promise<number> {
+  const ctx = await createContext(g);
+  const env = ctx.config.env;
+  const template = join(ctx.config.dir, 'env', `.env.${env.profile}.example`);
+  if (rotate.length > 0 && !(await ctx.ui.confirm(`rotate ${rotate.join(', ')} in ${rel(env.envFile)}? Services using them must be redeployed`))) {
+    ctx.ui.info('nothing changed');
+    return EXIT.usage;
+  }
+  const res = initSecrets(env, ctx.env, rotate, existsSync(template) ? template : undefined);
+  redactor.add(res.newValues);
+  ctx.ui.json({ environment: env.name, file: res.file, generated: res.generated, kept: res.kept });
+  ctx.ui.print(
+    res.generated.length === 0
+      ? `${rel(res.file)}: every secret already has a value (${res.kept.length} kept); nothing changed`
+      : `${rel(res.file)} (0600): generated ${res.generated.join(', ')}${res.kept.length > 0 ? `; kept ${res.kept.length} existing` : ''}`,
+  );
+  const settings = envProblems(env, readEnvFile(env.envFile)).filter((p) => p.kind === 'missing').map((p) => p.key);
+  if (settings.length > 0) ctx.ui.info(`still to fill in by hand: ${settings.join(', ')} (then: twincigo env check --env ${env.name})`);
+  return EXIT.ok;
+}
+
+/** `twincigo env check`: missing, placeholder, weak and invalid values; exit 0 or 2. */
+export async function envCheck(g: GlobalOptions): Promise<number> {
+  const ctx = await createContext(g);
+  const env = ctx.config.env;
+  const values = readEnvFile(env.envFile);
+  const problems = values.exists
+    ? envProblems(env, values, ctx.config.nodes)
+    : [{ key: '', kind: 'missing' as const, message: `env file not found — create it with: twincigo secrets init --env ${env.name}` }];
+  ctx.ui.json({ environment: env.name, file: env.envFile, ok: problems.length === 0, problems });
+  if (problems.length > 0) throw new ConfigError(rel(env.envFile), problems.map((p) => `${p.kind}: ${p.message}`));
+  ctx.ui.print(`ok: ${rel(env.envFile)} has every value environment ${env.name} needs`);
+  return EXIT.ok;
+}

@@ -1,0 +1,53 @@
+import { isSecretKey, keysFor } from '../config/env-keys.js';
+import { missingKeys, type EnvValues } from '../config/env-file.js';
+import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
+import { PLACEHOLDER } from './generate.js';
+import { checkSupabaseKey } from './jwt.js';
+
+export type EnvProblemKind = 'missing' | 'placeholder' | 'weak' | 'invalid' | 'unpinned';
+
+export interface EnvProblem {
+  key: string;
+  kind: EnvProblemKind;
+  message: string;
+}
+
+/** Minimum lengths of generated-quality secrets. */
+const MIN_LENGTH: Record<string, number> = { JWT_SECRET: 32, VAULT_ENC_KEY: 32, SECRET_KEY_BASE: 32 };
+
+/** Everything wrong with an environment's values: missing, placeholder, weak, invalid JWT keys, unpinned images. */
+export function envProblems(env: EnvironmentConfig, values: EnvValues, nodes: NodeConfig[] = env.nodes): EnvProblem[] {
+  const problems: EnvProblem[] = [];
+  for (const m of missingKeys(env, values, nodes)) {
+    problems.push({ key: m.key, kind: 'missing', message: `${m.key} is missing — ${m.about} (needed by ${m.roles.join(', ')} on ${m.nodes.join(', ')})` });
+  }
+  const needed = new Set(nodes.flatMap((n) => [...keysFor(n.roles, env.profile).keys()]));
+  const v = values.values;
+  for (const key of needed) {
+    const value = v[key];
+    if (value === undefined || value === '') continue;
+    if (PLACEHOLDER.test(value.trim())) {
+      problems.push({ key, kind: 'placeholder', message: `${key} still has a placeholder value` });
+      continue;
+    }
+    if (!isSecretKey(key)) continue;
+    const min = MIN_LENGTH[key] ?? 16;
+    if (key === 'PGSODIUM_ROOT_KEY' && !/^[0-9a-f]{64}$/i.test(value)) {
+      problems.push({ key, kind: 'weak', message: 'PGSODIUM_ROOT_KEY must be 64 hex characters (32 bytes)' });
+    } else if (!['ANON_KEY', 'SERVICE_ROLE_KEY', 'PGSODIUM_ROOT_KEY'].includes(key) && value.length < min) {
+      problems.push({ key, kind: 'weak', message: `${key} is only ${value.length} characters (at least ${min})` });
+    }
+  }
+  const jwt = v.JWT_SECRET;
+  for (const [key, role] of [['ANON_KEY', 'anon'], ['SERVICE_ROLE_KEY', 'service_role']] as const) {
+    if (!needed.has(key) || !v[key] || !jwt) continue;
+    const why = checkSupabaseKey(v[key]!, jwt, role);
+    if (why) problems.push({ key, kind: 'invalid', message: `${key} ${why}; regenerate it: twincigo secrets init --env ${env.name} --rotate ${key}` });
+  }
+  for (const [key, value] of Object.entries(v)) {
+    if (!key.endsWith('_IMAGE') || value === '') continue;
+    const tag = /:([^/:@]+)$/.exec(value)?.[1];
+    if (!value.includes('@sha256:') && (!tag || tag === 'latest')) problems.push({ key, kind: 'unpinned', message: `${key}=${value} is not pinned to a version` });
+  }
+  return problems;
+}
