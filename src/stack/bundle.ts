@@ -10,6 +10,7 @@ import { patroniConfig } from './patroni-config.js';
 import { prometheusConfig } from './prometheus-config.js';
 import { checkFits, serviceLimits } from './resources.js';
 import { etcdTimings } from './timings.js';
+import { envProblems } from '../secrets/check.js';
 
 export interface BundleFile {
   /** Relative to the node's base dir. */
@@ -104,6 +105,8 @@ export function renderEnvironment(env: EnvironmentConfig, nodes: NodeConfig[], v
   if (jwt && jwt.length < 32 && nodes.some((n) => n.roles.includes('supabase') || n.roles.includes('backend'))) {
     problems.push('JWT_SECRET is shorter than 32 characters');
   }
+  // an API key not signed with JWT_SECRET fails every request ("JWSInvalidSignature"): refuse it here
+  for (const p of envProblems(env, values, nodes).filter((x) => x.kind === 'invalid')) problems.push(p.message);
   const bundles = problems.length > 0 ? [] : nodes.map((n) => renderNode(env, n, values, opts));
   for (const b of bundles) {
     const composed = b.files.filter((f) => b.composeFiles.includes(f.path));

@@ -8,6 +8,7 @@ import { patroniConfig } from '../../src/stack/patroni-config.js';
 import { renderEnvironment, renderNode } from '../../src/stack/bundle.js';
 import { checkFits, parseCompose, serviceLimits } from '../../src/stack/resources.js';
 import { PATRONI_TIMINGS, etcdTimings } from '../../src/stack/timings.js';
+import { signSupabaseKey } from '../../src/secrets/jwt.js';
 
 const node = (name: string, ip: string, roles: NodeConfig['roles']): NodeConfig => ({ name, host: `203.0.113.${ip.split('.')[3]}`, privateAddress: ip, roles, ssh: {} });
 const nodes = [
@@ -25,8 +26,8 @@ const SECRETS: Record<string, string> = {
   HAPROXY_STATS_PASSWORD: 'stats-secret-123456',
   REDIS_PASSWORD: 'redis-secret-123456',
   JWT_SECRET: 'j'.repeat(40),
-  ANON_KEY: 'anon-key-123456',
-  SERVICE_ROLE_KEY: 'service-key-123456',
+  ANON_KEY: signSupabaseKey('j'.repeat(40), 'anon'),
+  SERVICE_ROLE_KEY: signSupabaseKey('j'.repeat(40), 'service_role'),
   DASHBOARD_PASSWORD: 'dash-secret-123456',
   SECRET_KEY_BASE: 'skb-secret-123456',
   VAULT_ENC_KEY: 'vault-secret-123456',
@@ -180,6 +181,10 @@ describe('per-node bundles', () => {
       expect(problems).toContain('REPLICATION_PASSWORD is missing — password of the replication user (needed by patroni on hil-1, ash-1, ash-2)');
       expect(problems).toContain('JWT_SECRET is shorter than 32 characters');
     }
+  });
+  it('an ANON_KEY not signed with JWT_SECRET is refused before anything is rendered', () => {
+    const v = values({ ANON_KEY: signSupabaseKey('k'.repeat(40), 'anon') });
+    expect(() => renderEnvironment(envOf('dev'), nodes, v)).toThrow(/ANON_KEY is not signed with JWT_SECRET \(JWSInvalidSignature\)/);
   });
 });
 
