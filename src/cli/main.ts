@@ -50,6 +50,18 @@ export function buildProgram(): Command {
         return render(g, { out: opts.out, etcdState: opts.etcdState });
       });
     });
+  program
+    .command('status')
+    .description('the cluster at a glance: Patroni roles, lag, etcd, HAProxy routing, containers; exit 0 healthy, 3 degraded, 4 down')
+    .option('-w, --watch [seconds]', 'redraw every few seconds until Ctrl-C (default 2)')
+    .action(async (opts: { watch?: string | boolean }, cmd: Command) => {
+      const { status } = await import('./commands/status.js');
+      await run(cmd, (g) => {
+        const watch = opts.watch === undefined ? undefined : opts.watch === true ? 2 : Number(opts.watch);
+        if (watch !== undefined && !(watch > 0)) throw new UsageError('--watch takes a number of seconds > 0');
+        return status(g, watch);
+      });
+    });
   const secrets = program.command('secrets').description('the secrets of an environment\'s env file');
   secrets
     .command('init')

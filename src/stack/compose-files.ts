@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Profile, Role } from '../config/roles.js';
+import { parseCompose } from './resources.js';
 
 /** compose/ as shipped with twincigo. */
 export const COMPOSE_DIR = fileURLToPath(new URL('../../compose/', import.meta.url));
@@ -23,4 +24,16 @@ export function composeFilesFor(role: Role, profile: Profile): ComposeFile[] {
     if (existsSync(file)) out.push({ path: `compose/${path}`, content: readFileSync(file, 'utf8') });
   }
   return out;
+}
+
+/** The services a node runs for its roles (the compose files merged as compose merges them). */
+export function servicesFor(roles: readonly Role[], profile: Profile): string[] {
+  const names = new Set<string>();
+  for (const role of roles) {
+    for (const f of composeFilesFor(role, profile)) {
+      const doc = parseCompose(f.content) as { services?: Record<string, unknown> } | null;
+      for (const name of Object.keys(doc?.services ?? {})) names.add(name);
+    }
+  }
+  return [...names];
 }

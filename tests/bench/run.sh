@@ -11,4 +11,6 @@ node tests/bench/ssh-exec.ts
 if [ "${BENCH_LAB:-1}" = 1 ]; then
   echo "== lab:up cold (from nothing) and warm (images cached)"
   bash tests/bench/lab.sh
+  echo "== twincigo status on the lab"
+  node tests/bench/status.ts
 fi

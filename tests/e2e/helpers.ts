@@ -1,8 +1,8 @@
 /** Shared by the e2e tests: twincigo's own config loader and SSH pool, pointed at the lab. */
 import { readFileSync } from 'node:fs';
-import { loadConfig } from '../../src/config/load.js';
-import type { NodeConfig } from '../../src/config/model.js';
-import { SshPool } from '../../src/ssh/pool.js';
+import { loadConfig } from '../../dist/config/load.js';
+import type { NodeConfig } from '../../dist/config/model.js';
+import { SshPool } from '../../dist/ssh/pool.js';
 import { LAB_ENV_FILE, REPO } from '../lab/config.ts';
 
 export function labConfig() {

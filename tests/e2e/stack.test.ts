@@ -1,56 +1,37 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readEnvFile } from '../../src/config/env-file.js';
-import { compose as composeCmd } from '../../src/remote/compose.js';
-import { and, root, run } from '../../src/remote/shell.js';
-import type { SshConnection } from '../../src/ssh/connection.js';
-import { upload } from '../../src/ssh/upload.js';
-import { renderEnvironment, type NodeBundle } from '../../src/stack/bundle.js';
+import { run } from '../../src/remote/shell.js';
 import { supabaseSql } from '../../src/stack/supabase-sql.js';
 import { psqlViaHaproxy } from '../../src/cluster/psql.js';
 import { stopContainer } from '../lab/faults.ts';
 import { waitFor } from '../lab/run.ts';
-import { labConfig, labPool } from './helpers.ts';
+import { LabCluster } from './cluster.ts';
 
 /**
  * twincigo's rendered bundle for each lab node (compose files, patroni.yml, haproxy.cfg, .env)
  * starts the real HA stack: etcd quorum, a Patroni leader with two streaming replicas, HAProxy on
  * every node routing :5000 to the leader and :5001 to replicas; a stopped leader hands over.
  */
-const config = labConfig();
-const pool = labPool();
-const BASE = config.env.baseDir;
-let conns: SshConnection[] = [];
-let bundles: NodeBundle[] = [];
-let password = '';
-let backendPassword = '';
-
-const compose = (i: number, ...args: string[]) => composeCmd(BASE, bundles[i]!.composeFiles, ...args);
-const sql = (i: number, port: number, query: string) =>
-  compose(i, 'exec', '-T', '-e', `PGPASSWORD=${password}`, 'patroni', 'psql', `host=127.0.0.1 port=${port} user=postgres dbname=postgres connect_timeout=3`, '-Atc', query);
-
-interface Member { name: string; role: string; state: string; host: string; timeline?: number; lag?: number }
-async function members(conn: SshConnection): Promise<Member[]> {
-  const res = await conn.run(run('curl', '-fsS', '--max-time', '3', 'http://127.0.0.1:8008/cluster'));
-  return (JSON.parse(res.stdout) as { members: Member[] }).members;
-}
-const healthy = (ms: Member[]) =>
-  ms.length === 3 && ms.filter((m) => m.role === 'leader' && m.state === 'running').length === 1 && ms.filter((m) => m.role === 'replica' && m.state === 'streaming').length === 2;
+const lab = new LabCluster();
+const BASE = lab.base;
+const config = lab.config;
+const compose = (i: number, ...args: string[]) => lab.compose(i, ...args);
+const sql = (i: number, port: number, query: string) => lab.sql(i, port, query);
+const members = (c: (typeof lab.conns)[number]) => lab.members(c);
+const healthy = LabCluster.healthy;
+let conns: typeof lab.conns = [];
+let bundles: typeof lab.bundles = [];
+const password = lab.values.values.POSTGRES_PASSWORD!;
+const backendPassword = lab.values.values.BACKEND_DB_PASSWORD!;
 
 beforeAll(async () => {
-  const values = readEnvFile(config.env.envFile);
-  password = values.values.POSTGRES_PASSWORD!;
-  backendPassword = values.values.BACKEND_DB_PASSWORD!;
-  bundles = renderEnvironment(config.env, config.nodes, values);
-  conns = await Promise.all(config.nodes.map((n) => pool.get(n)));
-  await Promise.all(bundles.map((b, i) => upload(conns[i]!, b.files.map((f) => ({ remotePath: `${BASE}/${f.path}`, content: f.content, mode: f.mode })))));
+  await lab.upload();
+  conns = lab.conns;
+  bundles = lab.bundles;
   const modes = await conns[0]!.run(run('stat', '-c', '%a %n', `${BASE}/.env`, `${BASE}/config/patroni.yml`));
   expect(modes.stdout).toBe(`600 ${BASE}/.env\n644 ${BASE}/config/patroni.yml\n`);
 });
 
-afterAll(async () => {
-  await Promise.all(conns.map((c, i) => c.exec(and(compose(i, 'down', '-v', '--timeout', '5'), root('rm', '-rf', BASE)), { timeoutMs: 120_000 })));
-  await pool.closeAll();
-});
+afterAll(() => lab.teardown());
 
 describe('the rendered stack on the lab nodes', () => {
   it('every node\'s rendered compose files pass `docker compose config` on the node', async () => {
@@ -66,30 +47,19 @@ describe('the rendered stack on the lab nodes', () => {
   });
 
   it('etcd: three members form a quorum', async () => {
-    await Promise.all(conns.map((c, i) => c.run(compose(i, 'up', '-d', 'etcd'), { timeoutMs: 180_000 })));
-    const health = await waitFor(
-      'etcd endpoint health',
-      async () => {
-        const res = await conns[0]!.exec(compose(0, 'exec', '-T', 'etcd', 'etcdctl', 'endpoint', 'health', '--cluster'));
-        return res.code === 0 && (res.stdout.match(/is healthy/g) ?? []).length === 3 ? res.stdout : false;
-      },
-      60_000,
-      500,
-    );
+    await lab.up('etcd');
+    const health = await lab.etcdHealthy();
     expect(health).toMatch(/172\.28\.77\.13:2379 is healthy/);
   });
 
   it('Patroni: one leader and two streaming replicas', async () => {
-    await Promise.all(conns.map((c, i) => c.run(compose(i, 'up', '-d', 'patroni'), { timeoutMs: 180_000 })));
-    const ms = await waitFor('leader + 2 streaming replicas', async () => {
-      const m = await members(conns[0]!);
-      return healthy(m) ? m : false;
-    }, 120_000, 1000);
+    await lab.up('patroni');
+    const ms = await lab.patroniHealthy();
     expect(ms.map((m) => m.name).sort()).toEqual(config.nodes.map((n) => n.name).sort());
   });
 
   it('HAProxy on every node routes :5000 to the leader and :5001 to a replica; a write reaches the replicas', async () => {
-    await Promise.all(conns.map((c, i) => c.run(compose(i, 'up', '-d', 'haproxy'), { timeoutMs: 120_000 })));
+    await lab.up('haproxy');
     const leader = (await members(conns[0]!)).find((m) => m.role === 'leader')!;
     for (const [i, c] of conns.entries()) {
       const primary = await waitFor('HAProxy :5000', async () => {

@@ -1,0 +1,44 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { probeNode } from '../../status/collect.js';
+import { servicesFor } from '../../stack/compose-files.js';
+import { summarize } from '../../status/summary.js';
+import { statusTable } from '../../status/table.js';
+import type { ClusterStatus } from '../../status/model.js';
+import { createContext, type Context, type GlobalOptions } from '../context.js';
+import { interruptSignal, sshPool } from '../session.js';
+
+/** Probe time on top of the SSH connect timeout: a dead etcd or Patroni never makes status hang. */
+const PROBE_TIMEOUT_MS = 8000;
+
+async function once(ctx: Context, pool: ReturnType<typeof sshPool>): Promise<ClusterStatus> {
+  const env = ctx.config.env;
+  const probes = await Promise.all(ctx.config.nodes.map((n) => probeNode(pool, n, env.baseDir, servicesFor(n.roles, env.profile), PROBE_TIMEOUT_MS)));
+  return summarize(env.name, env.nodes, probes);
+}
+
+/** `twincigo status [--watch [sec]]`: exit 0 healthy, 3 degraded, 4 no leader / down. */
+export async function status(g: GlobalOptions, watchSec: number | undefined): Promise<number> {
+  const ctx = await createContext(g);
+  const pool = sshPool(ctx);
+  const { signal, dispose } = interruptSignal(ctx);
+  const { Chalk } = await import('chalk');
+  const c = new Chalk({ level: ctx.ui.isTTY && g.color ? 1 : 0 });
+  const paint = { ok: c.green, bad: c.red, warn: c.yellow };
+  try {
+    for (;;) {
+      const s = await once(ctx, pool);
+      ctx.ui.json(s);
+      if (watchSec !== undefined && ctx.ui.isTTY && !g.json) process.stdout.write('\x1b[2J\x1b[H');
+      ctx.ui.print(statusTable(s, paint) + (watchSec !== undefined ? `\n\n(every ${watchSec}s — Ctrl-C to stop) ${new Date().toLocaleTimeString()}` : ''));
+      if (watchSec === undefined) return s.exitCode;
+      try {
+        await sleep(watchSec * 1000, undefined, { signal });
+      } catch {
+        return s.exitCode;
+      }
+    }
+  } finally {
+    dispose();
+    await pool.closeAll();
+  }
+}

@@ -1,0 +1,95 @@
+import type { NodeConfig } from '../config/model.js';
+import { errorMessage } from '../errors.js';
+import type { SshPool } from '../ssh/pool.js';
+import type { ContainerStatus, MemberStatus } from './model.js';
+import { parseProbe, probeCommand } from './probe.js';
+
+export interface ClusterView {
+  from: string;
+  members: Array<{ name: string; role: string; state: string; host?: string; timeline?: number; lag?: number | string; pending_restart?: boolean }>;
+  pause?: boolean;
+}
+
+export interface NodeProbe {
+  member: MemberStatus;
+  cluster: ClusterView | null;
+  /** What this node's Patroni says of itself. */
+  self: { role?: string; state?: string; timeline?: number; pending_restart?: boolean } | null;
+  etcdMemberId: string | null;
+  etcdLeaderId: string | null;
+}
+
+const json = <T>(text: string | undefined): T | null => {
+  if (!text) return null;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return null;
+  }
+};
+
+interface Inspect {
+  Config?: { Labels?: Record<string, string> };
+  State?: { Status?: string; StartedAt?: string; Health?: { Status?: string } };
+  RestartCount?: number;
+}
+
+/** Each expected service's container, from Docker's inspect document; "missing" when there is none. */
+function containers(services: readonly string[], docs: Array<string | null>): ContainerStatus[] {
+  return services.map((service, i) => {
+    const c = json<Inspect>(docs[i] ?? undefined);
+    if (!c) return { service, state: 'missing', health: null, restarts: 0, startedAt: null };
+    return { service, state: c.State?.Status ?? '?', health: c.State?.Health?.Status ?? null, restarts: c.RestartCount ?? 0, startedAt: c.State?.StartedAt ?? null };
+  });
+}
+
+const pct = (text: string | undefined) => {
+  const [used, total] = (text ?? '').split(',').map(Number);
+  return used !== undefined && total ? { usedPct: Math.round((used / total) * 100) } : null;
+};
+
+/** Probes one node within the connect timeout + a few seconds; never throws: an unreachable node is data. */
+export async function probeNode(pool: SshPool, node: NodeConfig, baseDir: string, services: readonly string[], timeoutMs: number): Promise<NodeProbe> {
+  const member: MemberStatus = {
+    name: node.name, host: node.host, reachable: false, error: null, sshMs: null, role: null, state: null, timeline: null, lagBytes: null,
+    pendingRestart: false, etcd: null, haproxy: null, containers: [], disk: null, memory: null, clockSkewMs: null,
+  };
+  try {
+    const conn = await pool.get(node);
+    const sent = Date.now();
+    const res = await conn.exec(probeCommand(baseDir, services), { timeoutMs });
+    const rtt = Date.now() - sent;
+    member.reachable = true;
+    if (res.code !== 0 && res.stdout === '') throw new Error(res.stderr.trim().split('\n').at(-1) || `probe exited with ${res.code}`);
+    const out = parseProbe(res.stdout, services.length);
+    const s = out.parts;
+    if (out.clock !== undefined && Number.isFinite(out.clock)) member.clockSkewMs = out.clock - (sent + rtt / 2);
+    member.sshMs = rtt;
+    member.containers = containers(services, out.containers);
+    const self = json<NodeProbe['self'] & object>(s.patroni);
+    const cluster = json<{ members?: ClusterView['members']; pause?: boolean }>(s.cluster);
+    const etcdHealth = json<{ health?: string | boolean }>(s['etcd-health']);
+    const etcdStatus = json<{ header?: { member_id?: string }; leader?: string }>(s['etcd-status']);
+    if (etcdHealth || etcdStatus || node.roles.includes('etcd')) {
+      member.etcd = { healthy: String(etcdHealth?.health) === 'true', isLeader: Boolean(etcdStatus?.leader && etcdStatus.leader === etcdStatus.header?.member_id) };
+    }
+    if (node.roles.includes('haproxy')) {
+      const rows = (s.haproxy ?? '').split('\n').filter(Boolean).map((l) => l.split(','));
+      // stats CSV: pxname, svname, … status is the 18th column
+      const up = (px: string) => rows.filter((r) => r[0] === px && r[1] !== 'BACKEND' && r[1] !== 'FRONTEND' && r[17]?.startsWith('UP')).map((r) => r[1]!);
+      member.haproxy = rows.length > 0 ? { primary: up('primary'), replicas: up('replicas') } : null;
+    }
+    member.disk = pct(out.disk);
+    member.memory = pct(out.memory);
+    return {
+      member,
+      cluster: cluster?.members ? { from: node.name, members: cluster.members, pause: cluster.pause } : null,
+      self,
+      etcdMemberId: etcdStatus?.header?.member_id ?? null,
+      etcdLeaderId: etcdStatus?.leader ?? null,
+    };
+  } catch (err) {
+    member.error = errorMessage(err).replace(/^[^:]+: /, '');
+    return { member, cluster: null, self: null, etcdMemberId: null, etcdLeaderId: null };
+  }
+}

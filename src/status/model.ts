@@ -1,0 +1,41 @@
+/** The stable shape of `twincigo status --json` (documented in the README). */
+export interface ContainerStatus {
+  service: string;
+  state: string;
+  health: string | null;
+  restarts: number;
+  startedAt: string | null;
+}
+
+export interface MemberStatus {
+  name: string;
+  host: string;
+  reachable: boolean;
+  error: string | null;
+  sshMs: number | null;
+  role: string | null;
+  state: string | null;
+  timeline: number | null;
+  lagBytes: number | null;
+  pendingRestart: boolean;
+  etcd: { healthy: boolean; isLeader: boolean } | null;
+  haproxy: { primary: string[]; replicas: string[] } | null;
+  containers: ContainerStatus[];
+  disk: { usedPct: number } | null;
+  memory: { usedPct: number } | null;
+  clockSkewMs: number | null;
+}
+
+export interface ClusterStatus {
+  environment: string;
+  healthy: boolean;
+  exitCode: 0 | 3 | 4;
+  leader: string | null;
+  timeline: number | null;
+  paused: boolean;
+  etcd: { healthyMembers: number; members: number; quorum: boolean; leader: string | null };
+  haproxy: { agree: boolean; primary: string | null };
+  failoverReady: boolean;
+  warnings: string[];
+  members: MemberStatus[];
+}

@@ -1,0 +1,83 @@
+import type { NodeConfig } from '../config/model.js';
+import type { NodeProbe } from './collect.js';
+import type { ClusterStatus, MemberStatus } from './model.js';
+
+/** Replicas further behind than Patroni's maximum_lag_on_failover cannot be promoted. */
+export const FAILOVER_MAX_LAG = 1024 * 1024;
+export const CLOCK_SKEW_WARN_MS = 1000;
+
+const lagOf = (lag: number | string | undefined): number | null => (typeof lag === 'number' ? lag : lag === undefined ? 0 : null);
+
+/** Turns the per-node probes into the cluster's status: leader, quorum, agreement, warnings, exit code. */
+export function summarize(environment: string, nodes: NodeConfig[], probes: NodeProbe[]): ClusterStatus {
+  const warnings: string[] = [];
+  const members: MemberStatus[] = probes.map((p) => p.member);
+  const views = probes.flatMap((p) => (p.cluster ? [p.cluster] : []));
+  const leaderOf = (v: (typeof views)[number]) => v.members.find((m) => m.role === 'leader' || m.role === 'standby_leader')?.name ?? null;
+  const leaders = [...new Set(views.map(leaderOf).filter((l): l is string => l !== null))];
+  if (leaders.length > 1) warnings.push(`Patroni members disagree about the leader: ${leaders.join(' vs ')}`);
+  const view = views.find((v) => leaderOf(v) !== null) ?? views[0] ?? null;
+  const leader = view ? leaderOf(view) : null;
+
+  for (const m of members) {
+    const v = view?.members.find((x) => x.name === m.name);
+    const self = probes.find((p) => p.member.name === m.name)?.self;
+    m.role = v?.role ?? (self?.role === 'master' ? 'primary' : (self?.role ?? null));
+    m.state = v?.state ?? self?.state ?? null;
+    m.timeline = v?.timeline ?? self?.timeline ?? null;
+    m.lagBytes = v && v.role !== 'leader' ? lagOf(v.lag) : v ? 0 : null;
+    m.pendingRestart = Boolean(v?.pending_restart ?? self?.pending_restart);
+    if (!m.reachable) warnings.push(`${m.name} is unreachable: ${m.error ?? 'no answer'}`);
+    if (m.clockSkewMs !== null && Math.abs(m.clockSkewMs) > CLOCK_SKEW_WARN_MS) warnings.push(`${m.name}: clock is ${Math.round(m.clockSkewMs)} ms off this machine's`);
+    for (const c of m.containers) {
+      if (c.state !== 'running') warnings.push(`${m.name}: ${c.service} is ${c.state}`);
+      else if (c.health === 'unhealthy') warnings.push(`${m.name}: ${c.service} is unhealthy`);
+    }
+  }
+
+  const claimers = probes.filter((p) => p.self?.role === 'primary' || p.self?.role === 'master').map((p) => p.member.name);
+  if (claimers.length > 1) warnings.push(`two members claim to be primary: ${claimers.join(', ')}`);
+
+  const patroniNodes = nodes.filter((n) => n.roles.includes('patroni'));
+  for (const n of patroniNodes) {
+    if (view && !view.members.some((x) => x.name === n.name)) warnings.push(`${n.name}: no Patroni member registered in the cluster`);
+  }
+  const timelines = new Set(members.map((m) => m.timeline).filter((t): t is number => t !== null));
+  if (timelines.size > 1) warnings.push(`timeline mismatch: ${members.filter((m) => m.timeline !== null).map((m) => `${m.name} ${m.timeline}`).join(', ')}`);
+
+  const haViews = members.filter((m) => m.haproxy !== null);
+  const haPrimary = new Set(haViews.map((m) => m.haproxy!.primary.join('+')));
+  const haAgree = haViews.length > 0 && haPrimary.size === 1 && haViews[0]!.haproxy!.primary.length === 1;
+  const haTarget = haAgree ? haViews[0]!.haproxy!.primary[0]! : null;
+  if (haViews.length > 0 && !haAgree) warnings.push(`HAProxy instances disagree about the primary: ${haViews.map((m) => `${m.name} → ${m.haproxy!.primary.join('+') || 'none'}`).join(', ')}`);
+  if (haTarget && leader && haTarget !== leader) warnings.push(`HAProxy routes :5000 to ${haTarget}, but Patroni's leader is ${leader}`);
+
+  const etcdNodes = nodes.filter((n) => n.roles.includes('etcd'));
+  const etcdHealthy = members.filter((m) => m.etcd?.healthy).length;
+  const leaderIds = new Set(probes.map((p) => p.etcdLeaderId).filter(Boolean));
+  const etcdLeader = probes.find((p) => p.etcdMemberId && leaderIds.has(p.etcdMemberId))?.member.name ?? null;
+  const quorum = etcdHealthy > etcdNodes.length / 2;
+  if (etcdHealthy < etcdNodes.length) warnings.push(`etcd: ${etcdHealthy} of ${etcdNodes.length} members healthy${quorum ? '' : ' — NO QUORUM'}`);
+
+  const replicas = members.filter((m) => m.role === 'replica' || m.role === 'sync_standby');
+  const eligible = replicas.filter((m) => m.state === 'streaming' && m.lagBytes !== null && m.lagBytes <= FAILOVER_MAX_LAG);
+  const failoverReady = eligible.length > 0;
+  if (leader && !failoverReady) warnings.push('no replica could take over: none is streaming within the failover lag limit');
+  if (view?.pause) warnings.push('Patroni is paused (maintenance mode): no automatic failover');
+
+  const allStreaming = replicas.length === patroniNodes.length - 1 && replicas.every((m) => m.state === 'streaming');
+  const healthy = leader !== null && warnings.length === 0 && allStreaming && quorum;
+  return {
+    environment,
+    healthy,
+    exitCode: leader === null ? 4 : healthy ? 0 : 3,
+    leader,
+    timeline: members.find((m) => m.name === leader)?.timeline ?? null,
+    paused: Boolean(view?.pause),
+    etcd: { healthyMembers: etcdHealthy, members: etcdNodes.length, quorum, leader: etcdLeader },
+    haproxy: { agree: haAgree, primary: haTarget },
+    failoverReady,
+    warnings,
+    members,
+  };
+}

@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { killNode, startNode, stopContainer } from '../lab/faults.ts';
+import { waitFor } from '../lab/run.ts';
+import { runCli } from '../helpers/cli.js';
+import { LabCluster } from './cluster.ts';
+
+/** `twincigo status` against the lab's running stack (every service): healthy, a replica node lost, a leader lost. */
+const lab = new LabCluster();
+const status = async () => {
+  const res = await runCli(['status', '--env', 'lab', '--json'], { timeoutMs: 60_000 });
+  return { code: res.code, s: JSON.parse(res.stdout), stderr: res.stderr, ms: 0 };
+};
+
+beforeAll(() => lab.upAll(), 400_000);
+afterAll(() => lab.teardown());
+
+describe('twincigo status on the lab', () => {
+  let leader = '';
+
+  it('healthy cluster → exit 0 with the right roles, HAProxy agreeing with Patroni', async () => {
+    // HAProxy needs a check or two after start
+    const { code, s } = await waitFor('a healthy status', async () => {
+      const r = await status();
+      return r.code === 0 ? r : false;
+    }, 30_000, 1000);
+    expect(code).toBe(0);
+    leader = s.leader;
+    expect(lab.config.nodes.map((n) => n.name)).toContain(leader);
+    expect(s.healthy).toBe(true);
+    expect(s.haproxy).toEqual({ agree: true, primary: leader });
+    expect(s.etcd).toMatchObject({ healthyMembers: 3, members: 3, quorum: true });
+    expect(s.members.map((m: any) => [m.name, m.reachable, m.role === 'leader' ? 'leader' : m.state])).toEqual(
+      lab.config.nodes.map((n) => [n.name, true, n.name === leader ? 'leader' : 'streaming']),
+    );
+    for (const m of s.members) expect(m).toMatchObject({ host: expect.any(String), timeline: expect.any(Number), lagBytes: expect.any(Number) });
+    const table = await runCli(['status', '--env', 'lab']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(new RegExp(`lab: healthy · leader ${leader} \\(timeline \\d+\\) · etcd 3/3`));
+  });
+
+  it('a replica node killed → exit 3 within the connect timeout, that node shown unreachable', async () => {
+    const replica = lab.config.nodes.find((n) => n.name !== leader)!.name;
+    await killNode(replica);
+    try {
+      const started = Date.now();
+      const { code, s } = await status();
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(code).toBe(3);
+      expect(s.healthy).toBe(false);
+      expect(s.leader).toBe(leader);
+      expect(s.members.find((m: any) => m.name === replica)).toMatchObject({ reachable: false });
+      expect(s.warnings.join('\n')).toMatch(new RegExp(`${replica} is unreachable`));
+    } finally {
+      await startNode(replica);
+    }
+    await lab.patroniHealthy(lab.config.nodes.findIndex((n) => n.name === leader), 120_000);
+  });
+
+  it('the leader\'s Patroni killed → after failover the new leader is shown and HAProxy agrees', async () => {
+    await stopContainer(leader, 'twincigo-patroni-1', 'kill');
+    const { s } = await waitFor('a new leader in status, with HAProxy routing to it', async () => {
+      const r = await status();
+      return r.s.leader && r.s.leader !== leader && r.s.haproxy.primary === r.s.leader ? r : false;
+    }, 60_000, 1000);
+    expect(s.haproxy.agree).toBe(true);
+    expect(s.members.find((m: any) => m.name === s.leader).role).toBe('leader');
+    const i = lab.config.nodes.findIndex((n) => n.name === leader);
+    await lab.conns[i]!.run(lab.compose(i, 'start', 'patroni'));
+    const back = await waitFor('healthy again, the old leader a replica', async () => {
+      const r = await status();
+      return r.code === 0 ? r : false;
+    }, 120_000, 2000);
+    expect(back.s.members.find((m: any) => m.name === leader).role).toBe('replica');
+  });
+});

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import type { NodeConfig } from '../../src/config/model.js';
+import type { NodeProbe } from '../../src/status/collect.js';
+import { parseProbe } from '../../src/status/probe.js';
+import { summarize } from '../../src/status/summary.js';
+import { statusTable } from '../../src/status/table.js';
+
+const roles: NodeConfig['roles'] = ['etcd', 'patroni', 'haproxy'];
+const nodes: NodeConfig[] = ['a', 'b', 'c'].map((n, i) => ({ name: n, host: `10.0.0.${i + 1}`, privateAddress: `10.0.0.${i + 1}`, roles, ssh: {} }));
+const view = (leader = 'a', over: Record<string, object> = {}) => ({
+  from: 'a',
+  members: ['a', 'b', 'c'].map((n) => ({ name: n, role: n === leader ? 'leader' : 'replica', state: n === leader ? 'running' : 'streaming', timeline: 2, lag: n === leader ? undefined : 0, ...over[n] })),
+});
+function probe(name: string, o: Partial<{ reachable: boolean; role: string; primary: string[]; etcd: boolean; leaderId: string; cluster: ReturnType<typeof view> | null }> = {}): NodeProbe {
+  const reachable = o.reachable ?? true;
+  return {
+    member: {
+      name, host: name, reachable, error: reachable ? null : 'connection refused', sshMs: reachable ? 5 : null, role: null, state: null, timeline: null, lagBytes: null,
+      pendingRestart: false, etcd: reachable ? { healthy: o.etcd ?? true, isLeader: name === 'a' } : null,
+      haproxy: reachable ? { primary: o.primary ?? ['a'], replicas: ['b', 'c'] } : null,
+      containers: reachable ? [{ service: 'patroni', state: 'running', health: 'healthy', restarts: 0, startedAt: null }] : [], disk: { usedPct: 40 }, memory: { usedPct: 30 }, clockSkewMs: 3,
+    },
+    cluster: reachable ? (o.cluster === undefined ? view() : o.cluster) : null,
+    self: reachable ? { role: o.role ?? (name === 'a' ? 'primary' : 'replica'), state: 'running', timeline: 2 } : null,
+    etcdMemberId: `id-${name}`,
+    etcdLeaderId: 'id-a',
+  };
+}
+
+describe('status summary', () => {
+  it('healthy: one leader, two streaming replicas, etcd quorum, HAProxy agrees → exit 0', () => {
+    const s = summarize('lab', nodes, [probe('a'), probe('b'), probe('c')]);
+    expect(s).toMatchObject({ healthy: true, exitCode: 0, leader: 'a', timeline: 2, failoverReady: true, haproxy: { agree: true, primary: 'a' }, etcd: { healthyMembers: 3, quorum: true, leader: 'a' } });
+    expect(s.members.map((m) => [m.name, m.role, m.state, m.lagBytes])).toEqual([['a', 'leader', 'running', 0], ['b', 'replica', 'streaming', 0], ['c', 'replica', 'streaming', 0]]);
+    expect(s.warnings).toEqual([]);
+  });
+
+  it('an unreachable replica → degraded (3), shown unreachable, etcd 2/3 still has quorum', () => {
+    const s = summarize('lab', nodes, [probe('a', { cluster: view('a', { c: { state: 'stopped' } }) }), probe('b'), probe('c', { reachable: false })]);
+    expect(s.exitCode).toBe(3);
+    expect(s.members[2]).toMatchObject({ name: 'c', reachable: false, error: 'connection refused' });
+    expect(s.etcd).toMatchObject({ healthyMembers: 2, quorum: true });
+    expect(s.warnings).toContain('c is unreachable: connection refused');
+  });
+
+  it('no leader → exit 4', () => {
+    const noLeader = { from: 'b', members: [{ name: 'b', role: 'replica', state: 'running' }, { name: 'c', role: 'replica', state: 'running' }] };
+    const s = summarize('lab', nodes, [probe('a', { reachable: false }), probe('b', { cluster: noLeader, primary: [] }), probe('c', { cluster: noLeader, primary: [] })]);
+    expect(s).toMatchObject({ exitCode: 4, leader: null, healthy: false });
+  });
+
+  it('warns when HAProxy instances disagree, two members claim primary, or timelines differ', () => {
+    const s = summarize('lab', nodes, [
+      probe('a', { cluster: view('a', { c: { timeline: 1 } }) }),
+      probe('b', { primary: ['b'], role: 'primary' }),
+      probe('c'),
+    ]);
+    expect(s.exitCode).toBe(3);
+    expect(s.warnings).toContain('HAProxy instances disagree about the primary: a → a, b → b, c → a');
+    expect(s.warnings).toContain('two members claim to be primary: a, b');
+    expect(s.warnings).toContain('timeline mismatch: a 2, b 2, c 1');
+  });
+
+  it('etcd without quorum is said loudly', () => {
+    const s = summarize('lab', nodes, [probe('a'), probe('b', { etcd: false }), probe('c', { etcd: false })]);
+    expect(s.etcd.quorum).toBe(false);
+    expect(s.warnings).toContain('etcd: 1 of 3 members healthy — NO QUORUM');
+  });
+
+  it('a replica lagging beyond the failover limit is not failover-ready', () => {
+    const s = summarize('lab', nodes, [probe('a', { cluster: view('a', { b: { lag: 50_000_000 }, c: { lag: 'unknown', state: 'starting' } }) }), probe('b'), probe('c')]);
+    expect(s.failoverReady).toBe(false);
+    expect(s.warnings).toContain('no replica could take over: none is streaming within the failover lag limit');
+  });
+
+  it('the table fits 100 columns', () => {
+    const s = summarize('lab', nodes, [probe('a'), probe('b'), probe('c', { reachable: false })]);
+    const plain = { ok: (t: string) => t, bad: (t: string) => t, warn: (t: string) => t };
+    for (const line of statusTable(s, plain).split('\n')) expect(line.length, line).toBeLessThanOrEqual(100);
+  });
+});
+
+describe('probe output', () => {
+  it('is split into its parts; a part that did not answer (000) or failed is absent; one inspect per expected service', () => {
+    const out = parseProbe(
+      ['@@clock 123', '@@disk 10,100', '@@memory 5,10', '{"role":"replica"}', '@@200', '{"members":[]}', '@@200', '', '@@000', 'x', '@@404', 'csv', '@@200', '{"A":1}', '@@200', '{"message":"No such container"}', '@@404', ''].join('\n'),
+      2,
+    );
+    expect(out).toMatchObject({ clock: 123, disk: '10,100', memory: '5,10' });
+    expect(out.parts).toEqual({ patroni: '{"role":"replica"}', cluster: '{"members":[]}', haproxy: 'csv' });
+    expect(out.containers).toEqual(['{"A":1}', null]);
+  });
+
+  it('the probe command passes the base dir and compose\'s container names as arguments, quoted once', async () => {
+    const { probeCommand } = await import('../../src/status/probe.js');
+    const { render } = await import('../../src/remote/shell.js');
+    const line = render(probeCommand('/opt/twincigo-crm', ['etcd', 'patroni']), { sudo: true });
+    expect(line.startsWith("sudo -n -- sh -c '")).toBe(true);
+    expect(line.endsWith("' sh /opt/twincigo-crm twincigo-etcd-1 twincigo-patroni-1")).toBe(true);
+  });
+});
