@@ -25,7 +25,7 @@ function measure(args: string[]): { ms: number; rssMb: number; code: number | nu
 }
 
 const lab = new LabCluster();
-process.stderr.write('bringing the core stack up on the lab …\n');
+process.stderr.write("bringing the whole stack up on the lab …\n");
 await lab.upAll();
 try {
   // wait until status says healthy (HAProxy's first checks)
