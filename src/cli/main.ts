@@ -62,6 +62,21 @@ export function buildProgram(): Command {
         return status(g, watch);
       });
     });
+  const lockCmd = program.command('lock').description("the environment's lock: bootstrap and deploy hold it while they run");
+  for (const action of ['status', 'acquire', 'release'] as const) {
+    const sub = lockCmd.command(action).description(
+      { status: 'who holds the lock, since when', acquire: 'take the lock (keeps bootstrap/deploy out)', release: 'release the lock, whoever holds it' }[action],
+    );
+    if (action === 'acquire') sub.option('-m, --message <text>', 'why (shown to whoever is kept out)').option('--lock-wait <seconds>', 'wait this long for a held lock', '0');
+    sub.action(async (opts: { message?: string; lockWait?: string }, cmd: Command) => {
+      const { lock } = await import('./commands/lock.js');
+      await run(cmd, (g) => {
+        const wait = Number(opts.lockWait ?? 0);
+        if (!(wait >= 0)) throw new UsageError('--lock-wait takes a number of seconds');
+        return lock(g, action, opts.message, wait);
+      });
+    });
+  }
   const secrets = program.command('secrets').description('the secrets of an environment\'s env file');
   secrets
     .command('init')
@@ -79,7 +94,7 @@ export function buildProgram(): Command {
       const { envCheck } = await import('./commands/secrets.js');
       await run(cmd, (g) => envCheck(g));
     });
-  for (const cmd of [program, ...program.commands, ...config.commands, ...secrets.commands, ...envCmd.commands]) cmd.exitOverride();
+  for (const cmd of [program, ...program.commands, ...config.commands, ...secrets.commands, ...envCmd.commands, ...lockCmd.commands]) cmd.exitOverride();
   return program;
 }
 

@@ -56,3 +56,14 @@ describe('compose', () => {
     );
   });
 });
+
+describe('lock commands', () => {
+  it('take the lock with an atomic mkdir, then write its details from stdin', async () => {
+    const { acquireCommand, releaseCommand, appendAuditCommand } = await import('../../src/cluster/lock.js');
+    expect(render(acquireCommand('/opt/twincigo-crm'), { sudo: true })).toBe(
+      'sudo -n -- mkdir -p -- /opt/twincigo-crm && sudo -n -- mkdir -- /opt/twincigo-crm/.lock && sudo -n -- sh -c \'cat > "$1"\' sh /opt/twincigo-crm/.lock/details.json',
+    );
+    expect(render(releaseCommand('/opt/twincigo-crm'))).toBe('rm -rf -- /opt/twincigo-crm/.lock');
+    expect(render(appendAuditCommand('/opt/x'))).toBe('mkdir -p -- /opt/x && sh -c \'cat >> "$1"\' sh /opt/x/audit.log');
+  });
+});

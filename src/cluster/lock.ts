@@ -1,0 +1,79 @@
+import { hostname, userInfo } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EXIT, TwincigoError } from '../errors.js';
+import { and, root } from '../remote/shell.js';
+import type { SshConnection } from '../ssh/connection.js';
+
+/**
+ * The environment's lock (as Kamal's): an atomic `mkdir` on one node — the environment's first —
+ * holding a JSON file that says who took it, when, for what. bootstrap and deploy hold it for their
+ * whole run; operators can take it by hand to keep them out.
+ */
+export const lockDir = (baseDir: string) => `${baseDir}/.lock`;
+export const lockFile = (baseDir: string) => `${lockDir(baseDir)}/details.json`;
+
+export interface LockDetails {
+  by: string;
+  command: string;
+  env: string;
+  since: string;
+  message?: string;
+}
+
+/** Who runs twincigo: TWINCIGO_OPERATOR, else user@host. */
+export function operator(): string {
+  return process.env.TWINCIGO_OPERATOR ?? `${userInfo().username}@${hostname()}`;
+}
+
+export const acquireCommand = (baseDir: string) =>
+  and(root('mkdir', '-p', '--', baseDir), root('mkdir', '--', lockDir(baseDir)), root('sh', '-c', 'cat > "$1"', 'sh', lockFile(baseDir)));
+export const releaseCommand = (baseDir: string) => root('rm', '-rf', '--', lockDir(baseDir));
+export const readCommand = (baseDir: string) => root('cat', '--', lockFile(baseDir));
+
+export function describeHolder(d: LockDetails): string {
+  return `${d.by} (${d.command}${d.message ? `: ${d.message}` : ''}) since ${d.since}`;
+}
+
+/** The current holder, or null when the environment is not locked. */
+export async function readLock(conn: SshConnection, baseDir: string): Promise<LockDetails | null> {
+  const res = await conn.exec(readCommand(baseDir));
+  if (res.code !== 0) {
+    const dir = await conn.exec(root('test', '-d', lockDir(baseDir)));
+    return dir.code === 0 ? { by: 'unknown', command: 'unknown', env: '?', since: 'unknown' } : null;
+  }
+  try {
+    return JSON.parse(res.stdout) as LockDetails;
+  } catch {
+    return { by: 'unknown', command: 'unknown', env: '?', since: 'unknown' };
+  }
+}
+
+/** Takes the lock, waiting up to waitMs for the holder to release it; a held lock says who holds it. */
+export async function acquireLock(conn: SshConnection, baseDir: string, details: LockDetails, waitMs = 0, onWait?: (holder: string) => void): Promise<void> {
+  const until = Date.now() + waitMs;
+  for (;;) {
+    const res = await conn.exec(acquireCommand(baseDir), { stdin: `${JSON.stringify(details)}\n` });
+    if (res.code === 0) return;
+    const held = await readLock(conn, baseDir);
+    if (!held) continue; // released between our mkdir and our read: try again
+    if (Date.now() >= until) {
+      throw new TwincigoError(`environment ${details.env} is locked by ${describeHolder(held)}`, EXIT.failed, [
+        'wait for it to finish (--lock-wait <seconds> waits), or, if its holder is gone: twincigo lock release',
+      ]);
+    }
+    onWait?.(describeHolder(held));
+    await sleep(Math.min(2000, Math.max(100, until - Date.now())));
+  }
+}
+
+export async function releaseLock(conn: SshConnection, baseDir: string): Promise<void> {
+  await conn.run(releaseCommand(baseDir));
+}
+
+/** One audit line per event: time, who, env, command, result. */
+export function auditLine(d: { by: string; env: string; command: string; result: string; detail?: string }): string {
+  return `${new Date().toISOString()} user=${d.by} env=${d.env} command=${JSON.stringify(d.command)} result=${d.result}${d.detail ? ` ${JSON.stringify(d.detail)}` : ''}`;
+}
+export const auditFile = (baseDir: string) => `${baseDir}/audit.log`;
+export const appendAuditCommand = (baseDir: string) =>
+  and(root('mkdir', '-p', '--', baseDir), root('sh', '-c', 'cat >> "$1"', 'sh', auditFile(baseDir)));
