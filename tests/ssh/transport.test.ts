@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -229,6 +229,27 @@ describe('connection failures are one clear line', () => {
     conn.close();
     const err = await failure(SshConnection.open(target(a.port, { identity: enc }), options({ passphrase: async () => 'wrong' })));
     expect(err.message).toMatch(/wrong passphrase for identity file/);
+  });
+
+  it('ssh-agent: a key held only by the agent authenticates (no identity file given)', async () => {
+    const { execFileSync, spawn } = await import('node:child_process');
+    const agentKey = join(tmp.dir, 'id_agent');
+    appendFileSync(join(tmp.dir, 'a', 'authorized_keys'), `${keygen(agentKey)}\n`);
+    const sock = join(tmp.dir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 50 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+      execFileSync('ssh-add', ['-q', agentKey], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
+      process.env.SSH_AUTH_SOCK = sock;
+      const t = resolveTarget('agent-node', '127.0.0.1', { config: false, user: SUDO_USER, knownHosts, port: a.port, connectTimeout: 3 }, join(tmp.dir, 'no-home'));
+      expect(t.identityFiles.filter((f) => f.startsWith(tmp.dir))).toEqual([]);
+      const conn = await SshConnection.open({ ...t, identityFiles: [] }, options());
+      expect((await conn.run('whoami')).stdout.trim()).toBe(SUDO_USER);
+      conn.close();
+    } finally {
+      delete process.env.SSH_AUTH_SOCK;
+      agent.kill();
+    }
   });
 
   it('connection refused', async () => {
