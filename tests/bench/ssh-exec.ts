@@ -12,6 +12,7 @@ import { tempDir } from '../helpers/tmp.ts';
 import { SshConnection } from '../../dist/ssh/connection.js';
 import { KnownHosts } from '../../dist/ssh/known-hosts.js';
 import { resolveTarget } from '../../dist/ssh/target.js';
+import { median } from './median.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 // twincigo-sudo has /bin/sh as its shell; root's ~/.bashrc on these machines runs `pyenv init`
@@ -28,11 +29,6 @@ writeFileSync(knownHosts, servers.map((s) => s.knownHostsLine).join('\n') + '\n'
 const targets = servers.map((s, i) => resolveTarget(`n${i + 1}`, '127.0.0.1', { config: false, user: USER, identity: key, knownHosts, port: s.port }, tmp.dir));
 const opts = { acceptNewHostKeys: false, knownHosts: (f: string) => new KnownHosts(f), passphrase: async () => '' };
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const time = async (fn: () => Promise<unknown>) => {
   const t = performance.now();
   await fn();

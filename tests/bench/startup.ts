@@ -4,14 +4,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { median } from './median.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const bin = fileURLToPath(new URL('../../bin/twincigo', import.meta.url));
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const once = (args: string[]) => {
   const t = performance.now();
   const r = spawnSync(process.execPath, args, { stdio: 'ignore' });

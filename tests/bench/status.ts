@@ -7,14 +7,10 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { LabCluster } from '../e2e/cluster.ts';
+import { median } from './median.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const repo = fileURLToPath(new URL('../..', import.meta.url));
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 /** Wall time and max RSS of one run, measured by GNU time. */
 function measure(args: string[]): { ms: number; rssMb: number; code: number | null } {
   const t = performance.now();
