@@ -94,7 +94,8 @@ export function buildProgram(): Command {
       const { envCheck } = await import('./commands/secrets.js');
       await run(cmd, (g) => envCheck(g));
     });
-  for (const cmd of [program, ...program.commands, ...config.commands, ...secrets.commands, ...envCmd.commands, ...lockCmd.commands]) cmd.exitOverride();
+  const everyCommand = (c: Command): Command[] => [c, ...c.commands.flatMap(everyCommand)];
+  for (const cmd of everyCommand(program)) cmd.exitOverride();
   return program;
 }
 

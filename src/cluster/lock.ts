@@ -2,7 +2,7 @@ import { hostname, userInfo } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EXIT, TwincigoError } from '../errors.js';
 import { and, root } from '../remote/shell.js';
-import type { SshConnection } from '../ssh/connection.js';
+import { RemoteCommandError, type SshConnection } from '../ssh/connection.js';
 
 /**
  * The environment's lock (as Kamal's): an atomic `mkdir` on one node — the environment's first —
@@ -28,7 +28,9 @@ export function operator(): string {
 export const acquireCommand = (baseDir: string) =>
   and(root('mkdir', '-p', '--', baseDir), root('mkdir', '--', lockDir(baseDir)), root('sh', '-c', 'cat > "$1"', 'sh', lockFile(baseDir)));
 export const releaseCommand = (baseDir: string) => root('rm', '-rf', '--', lockDir(baseDir));
-export const readCommand = (baseDir: string) => root('cat', '--', lockFile(baseDir));
+/** Exit 3: not locked; otherwise the holder's details (empty when unreadable). */
+export const readCommand = (baseDir: string) =>
+  root('sh', '-c', '[ -d "$1" ] || exit 3; cat -- "$1/details.json" 2>/dev/null; exit 0', 'sh', lockDir(baseDir));
 
 export function describeHolder(d: LockDetails): string {
   return `${d.by} (${d.command}${d.message ? `: ${d.message}` : ''}) since ${d.since}`;
@@ -37,10 +39,8 @@ export function describeHolder(d: LockDetails): string {
 /** The current holder, or null when the environment is not locked. */
 export async function readLock(conn: SshConnection, baseDir: string): Promise<LockDetails | null> {
   const res = await conn.exec(readCommand(baseDir));
-  if (res.code !== 0) {
-    const dir = await conn.exec(root('test', '-d', lockDir(baseDir)));
-    return dir.code === 0 ? { by: 'unknown', command: 'unknown', env: '?', since: 'unknown' } : null;
-  }
+  if (res.code === 3) return null;
+  if (res.code !== 0) throw new RemoteCommandError(conn.target.label, res);
   try {
     return JSON.parse(res.stdout) as LockDetails;
   } catch {
@@ -55,7 +55,11 @@ export async function acquireLock(conn: SshConnection, baseDir: string, details:
     const res = await conn.exec(acquireCommand(baseDir), { stdin: `${JSON.stringify(details)}\n` });
     if (res.code === 0) return;
     const held = await readLock(conn, baseDir);
-    if (!held) continue; // released between our mkdir and our read: try again
+    if (!held) {
+      // no lock dir, yet mkdir failed: not a held lock (permissions, disk) — or it was released just now
+      if (/File exists/.test(res.stderr)) continue;
+      throw new TwincigoError(`${conn.target.label}: cannot take the lock in ${lockDir(baseDir)}: ${res.stderr.trim() || `exit ${res.code}`}`);
+    }
     if (Date.now() >= until) {
       throw new TwincigoError(`environment ${details.env} is locked by ${describeHolder(held)}`, EXIT.failed, [
         'wait for it to finish (--lock-wait <seconds> waits), or, if its holder is gone: twincigo lock release',

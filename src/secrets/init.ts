@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { isSecretKey, keysFor } from '../config/env-keys.js';
 import type { EnvValues } from '../config/env-file.js';
 import type { EnvironmentConfig } from '../config/model.js';
@@ -51,6 +51,6 @@ export function initSecrets(env: EnvironmentConfig, current: EnvValues, rotate: 
     updates.set(key, token);
     generated.push(key);
   }
-  if (updates.size > 0) updateEnvFile(current.file, updates, template && existsSync(template) ? readFileSync(template, 'utf8') : undefined);
+  if (updates.size > 0) updateEnvFile(current.file, updates, template ? readFileSync(template, 'utf8') : undefined);
   return { file: current.file, generated, kept, newValues: generated.map((k) => updates.get(k)!) };
 }

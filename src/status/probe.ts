@@ -1,3 +1,4 @@
+import { PROJECT } from '../remote/compose.js';
 import { root, type Command } from '../remote/shell.js';
 
 /** The endpoints status reads on every node, in the order the probe prints them; then one inspect per service. */
@@ -33,7 +34,7 @@ const SCRIPT = [
 ].join('\n');
 
 /** compose's name for a service's container in the twincigo project. */
-export const containerName = (service: string) => `twincigo-${service}-1`;
+export const containerName = (service: string) => `${PROJECT}-${service}-1`;
 
 export function probeCommand(baseDir: string, services: readonly string[]): Command {
   return root('sh', '-c', SCRIPT, 'sh', baseDir, ...services.map(containerName));

@@ -1,5 +1,5 @@
 /** Shared by the e2e tests: twincigo's own config loader and SSH pool, pointed at the lab. */
-import { readFileSync } from 'node:fs';
+import { readEnvFile } from '../../dist/config/env-file.js';
 import { loadConfig } from '../../dist/config/load.js';
 import type { NodeConfig } from '../../dist/config/model.js';
 import { SshPool } from '../../dist/ssh/pool.js';
@@ -13,13 +13,9 @@ export function labPool(): SshPool {
   return new SshPool(labConfig().dir, { acceptNewHostKeys: false, passphrase: async () => '' });
 }
 
+/** The lab's env values, read as twincigo reads them. */
 export function labEnv(): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of readFileSync(LAB_ENV_FILE, 'utf8').split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
-    if (m) out[m[1]!] = m[2]!;
-  }
-  return out;
+  return readEnvFile(LAB_ENV_FILE).values;
 }
 
 export type { NodeConfig };

@@ -6,8 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { CACHE_DIR, LABEL, LAB_DIR, LAB_KEY, LAB_KNOWN_HOSTS, NETWORK, NODES, NODE_REGISTRY, REGISTRY, containerName, volumeName, type LabNode } from './config.ts';
-import { docker, inNode, sh, sleep, waitFor, type Log } from './run.ts';
+import { CACHE_DIR, LABEL, LAB_DIR, LAB_KEY, LAB_KNOWN_HOSTS, NETWORK, NODE_REGISTRY, REGISTRY, containerName, volumeName, type LabNode } from './config.ts';
+import { docker, inNode, sh, waitFor, type Log } from './run.ts';
 
 /** dockerd must run on the host; as root, lab:up starts it (CI machines start without one). */
 export async function ensureDockerd(log: Log): Promise<void> {
@@ -127,4 +127,3 @@ export async function leftovers(): Promise<{ containers: string[]; networks: str
   };
 }
 
-export { NODES, sleep };
