@@ -62,6 +62,21 @@ export function buildProgram(): Command {
         return status(g, watch);
       });
     });
+  program
+    .command('bootstrap')
+    .description('from bare nodes to a healthy cluster: preflight, firewall, upload, images, etcd, Patroni, HAProxy, database, services; re-runs converge')
+    .option('--dry-run', 'print the plan (phases × nodes, firewall rules, files) and contact no node')
+    .option('--no-firewall', 'leave the nodes\' firewall alone')
+    .option('--ship-images', 'send images from this machine\'s Docker over SSH (docker save | docker load) instead of pulling')
+    .option('--lock-wait <seconds>', 'wait this long for a held lock', '0')
+    .action(async (opts: { dryRun?: boolean; firewall: boolean; shipImages?: boolean; lockWait: string }, cmd: Command) => {
+      const { bootstrap } = await import('./commands/bootstrap.js');
+      await run(cmd, (g) => {
+        const wait = Number(opts.lockWait);
+        if (!(wait >= 0)) throw new UsageError('--lock-wait takes a number of seconds');
+        return bootstrap(g, { dryRun: Boolean(opts.dryRun), firewall: opts.firewall, shipImages: Boolean(opts.shipImages), lockWaitSec: wait });
+      });
+    });
   const lockCmd = program.command('lock').description("the environment's lock: bootstrap and deploy hold it while they run");
   for (const action of ['status', 'acquire', 'release'] as const) {
     const sub = lockCmd.command(action).description(

@@ -2,6 +2,7 @@ import { hostname, userInfo } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EXIT, TwincigoError } from '../errors.js';
 import { and, root } from '../remote/shell.js';
+import type { NodeConfig } from '../config/model.js';
 import { RemoteCommandError, type SshConnection } from '../ssh/connection.js';
 
 /**
@@ -81,3 +82,22 @@ export function auditLine(d: { by: string; env: string; command: string; result:
 export const auditFile = (baseDir: string) => `${baseDir}/audit.log`;
 export const appendAuditCommand = (baseDir: string) =>
   and(root('mkdir', '-p', '--', baseDir), root('sh', '-c', 'cat >> "$1"', 'sh', auditFile(baseDir)));
+
+/** Appends one audit line on every node; a node that cannot be reached is reported, not fatal. */
+export async function auditEverywhere(
+  pool: { get(n: NodeConfig): Promise<SshConnection> },
+  nodes: readonly NodeConfig[],
+  baseDir: string,
+  line: string,
+  warn: (msg: string) => void,
+): Promise<void> {
+  await Promise.all(
+    nodes.map(async (n) => {
+      try {
+        await (await pool.get(n)).run(appendAuditCommand(baseDir), { stdin: `${line}\n`, timeoutMs: 15_000 });
+      } catch (err) {
+        warn(`${n.name}: audit line not written (${(err as Error).message})`);
+      }
+    }),
+  );
+}

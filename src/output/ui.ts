@@ -56,6 +56,15 @@ export class Ui {
     return confirm({ message: question, default: false }, { output: this.err });
   }
 
+  /** A guard for dangerous targets (prod): the operator types the name; --yes skips it. */
+  async typeToConfirm(question: string, expected: string, flag = '--yes'): Promise<void> {
+    if (this.opts.yes) return;
+    if (!this.interactive) throw new UsageError(`${question}: confirmation needed, pass ${flag}`);
+    const { input } = await import('@inquirer/prompts');
+    const answer = await input({ message: `${question} Type "${expected}" to continue:` }, { output: this.err });
+    if (answer.trim() !== expected) throw new UsageError(`"${answer.trim()}" is not "${expected}": nothing was done`);
+  }
+
   async secret(question: string, envVar: string): Promise<string> {
     if (!this.interactive) throw new UsageError(`${question}: set ${envVar}`);
     const { password } = await import('@inquirer/prompts');

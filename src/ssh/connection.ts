@@ -17,7 +17,8 @@ export interface ConnectOptions extends HostKeyPolicy {
 export interface ExecOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
-  stdin?: string | Buffer;
+  /** Sent to the command's stdin; a stream (e.g. `docker save`) is piped, with backpressure. */
+  stdin?: string | Buffer | NodeJS.ReadableStream;
   onStdout?: (chunk: string) => void;
   onStderr?: (chunk: string) => void;
 }
@@ -158,8 +159,12 @@ export class SshConnection {
           if (sig) signal = sig;
         });
         ch.on('close', () => finish());
-        if (opts.stdin !== undefined) ch.end(opts.stdin);
-        else ch.end();
+        if (opts.stdin === undefined) ch.end();
+        else if (typeof opts.stdin === 'string' || Buffer.isBuffer(opts.stdin)) ch.end(opts.stdin);
+        else {
+          opts.stdin.on('error', (e: Error) => finish(new SshError(this.target.label, 'other', `stdin of \`${short(command)}\` failed: ${e.message}`)));
+          opts.stdin.pipe(ch);
+        }
       });
     });
   }

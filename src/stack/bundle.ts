@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { isSecretKey, keysFor } from '../config/env-keys.js';
@@ -65,6 +66,12 @@ const staticConfig = (name: string): BundleFile => file(`config/${name}`, readFi
 function patroniImageFiles(): BundleFile[] {
   const dir = `${COMPOSE_DIR}images/patroni/`;
   return readdirSync(dir).map((f) => ({ ...file(`images/patroni/${f}`, readFileSync(dir + f, 'utf8')), mode: f.endsWith('.sh') ? 0o755 : 0o644 }));
+}
+
+/** One digest for everything a node is given: paths, modes and contents. Equal digests, equal nodes. */
+export function bundleDigest(bundle: NodeBundle): string {
+  const lines = bundle.files.map((f) => `${f.path} ${f.mode.toString(8)} ${createHash('sha256').update(f.content).digest('hex')}`).sort();
+  return createHash('sha256').update(lines.join('\n')).digest('hex');
 }
 
 /** Renders one node. Throws ConfigError (exit 2) naming node, role and key when something is missing. */

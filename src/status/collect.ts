@@ -1,7 +1,9 @@
-import type { NodeConfig } from '../config/model.js';
+import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
+import { servicesFor } from '../stack/compose-files.js';
+import { summarize } from './summary.js';
 import { errorMessage } from '../errors.js';
 import type { SshPool } from '../ssh/pool.js';
-import type { ContainerStatus, MemberStatus } from './model.js';
+import type { ClusterStatus, ContainerStatus, MemberStatus } from './model.js';
 import { parseProbe, probeCommand } from './probe.js';
 
 export interface ClusterView {
@@ -92,4 +94,10 @@ export async function probeNode(pool: SshPool, node: NodeConfig, baseDir: string
     member.error = errorMessage(err).replace(/^[^:]+: /, '');
     return { member, cluster: null, self: null, etcdMemberId: null, etcdLeaderId: null };
   }
+}
+
+/** Probes the nodes in parallel and summarizes: what `twincigo status` shows, and bootstrap's report. */
+export async function clusterStatus(pool: SshPool, env: EnvironmentConfig, nodes: readonly NodeConfig[], timeoutMs: number): Promise<ClusterStatus> {
+  const probes = await Promise.all(nodes.map((n) => probeNode(pool, n, env.baseDir, servicesFor(n.roles, env.profile), timeoutMs)));
+  return summarize(env.name, env.nodes, probes);
 }

@@ -1,4 +1,4 @@
-import { PROJECT } from '../remote/compose.js';
+import { containerName } from '../remote/compose.js';
 import { root, type Command } from '../remote/shell.js';
 
 /** The endpoints status reads on every node, in the order the probe prints them; then one inspect per service. */
@@ -33,8 +33,6 @@ const SCRIPT = [
   "curl -s --max-time 2 \"$@\"",
 ].join('\n');
 
-/** compose's name for a service's container in the twincigo project. */
-export const containerName = (service: string) => `${PROJECT}-${service}-1`;
 
 export function probeCommand(baseDir: string, services: readonly string[]): Command {
   return root('sh', '-c', SCRIPT, 'sh', baseDir, ...services.map(containerName));

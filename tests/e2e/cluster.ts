@@ -82,7 +82,7 @@ export class LabCluster {
   async upAll(): Promise<void> {
     await this.upCore();
     await waitFor('HAProxy :5000 to reach the leader', async () => (await this.conns[0]!.exec(this.sql(0, 5000, 'select 1'))).code === 0, 30_000, 500);
-    await psqlViaHaproxy(this.conns[0]!, this.base, this.bundles[0]!.composeFiles, supabaseSql({ postgresPassword: this.values.values.POSTGRES_PASSWORD!, backendPassword: this.values.values.BACKEND_DB_PASSWORD! }));
+    await psqlViaHaproxy(this.conns[0]!, supabaseSql({ postgresPassword: this.values.values.POSTGRES_PASSWORD!, backendPassword: this.values.values.BACKEND_DB_PASSWORD! }));
     await Promise.all(this.conns.map((c, i) => c.run(this.compose(i, 'up', '-d', '--wait', '--wait-timeout', '120'), { timeoutMs: 240_000 })));
   }
 

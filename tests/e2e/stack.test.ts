@@ -78,8 +78,8 @@ describe('the rendered stack on the lab nodes', () => {
 
   it('the Supabase SQL applies cleanly through HAProxy, twice (idempotent), skipping extensions the image lacks', async () => {
     const sqlText = supabaseSql({ postgresPassword: password, backendPassword });
-    const first = await psqlViaHaproxy(conns[1]!, BASE, bundles[1]!.composeFiles, sqlText);
-    const second = await psqlViaHaproxy(conns[2]!, BASE, bundles[2]!.composeFiles, sqlText);
+    const first = await psqlViaHaproxy(conns[1]!, sqlText);
+    const second = await psqlViaHaproxy(conns[2]!, sqlText);
     expect(second.notices).toEqual(first.notices);
     expect(first.notices.join('\n')).toMatch(/optional extension pgjwt is not available in this image: skipped/);
     const roles = (await conns[0]!.run(sql(0, 5000, "select string_agg(rolname, ',' order by rolname) from pg_roles where rolname in ('anon','authenticated','service_role','authenticator','supabase_admin','supabase_auth_admin','supabase_storage_admin','backend')"))).stdout.trim();

@@ -1,5 +1,5 @@
 import { EXIT } from '../../errors.js';
-import { acquireLock, appendAuditCommand, auditLine, describeHolder, operator, readLock, releaseLock } from '../../cluster/lock.js';
+import { acquireLock, auditEverywhere, auditLine, describeHolder, operator, readLock, releaseLock } from '../../cluster/lock.js';
 import { createContext, type Context, type GlobalOptions } from '../context.js';
 import { sshPool } from '../session.js';
 
@@ -15,18 +15,9 @@ async function withLockNode<T>(ctx: Context, fn: (conn: Awaited<ReturnType<Retur
   }
 }
 
-/** Appends the event to the audit log of every node; a node that cannot be reached is said, not fatal. */
-async function audit(ctx: Context, pool: ReturnType<typeof sshPool>, line: string): Promise<void> {
-  await Promise.all(
-    ctx.config.env.nodes.map(async (n) => {
-      try {
-        await (await pool.get(n)).run(appendAuditCommand(ctx.config.env.baseDir), { stdin: `${line}\n` });
-      } catch (err) {
-        ctx.ui.warn(`${n.name}: audit line not written (${(err as Error).message})`);
-      }
-    }),
-  );
-}
+/** Appends the event to the audit log of every node. */
+const audit = (ctx: Context, pool: ReturnType<typeof sshPool>, line: string) =>
+  auditEverywhere(pool, ctx.config.env.nodes, ctx.config.env.baseDir, line, (m) => ctx.ui.warn(m));
 
 /** `twincigo lock status|acquire -m MSG|release` */
 export async function lock(g: GlobalOptions, action: Action, message: string | undefined, waitSec = 0): Promise<number> {

@@ -1,7 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { probeNode } from '../../status/collect.js';
-import { servicesFor } from '../../stack/compose-files.js';
-import { summarize } from '../../status/summary.js';
+import { clusterStatus } from '../../status/collect.js';
 import { statusTable } from '../../status/table.js';
 import type { ClusterStatus } from '../../status/model.js';
 import { createContext, type Context, type GlobalOptions } from '../context.js';
@@ -10,11 +8,7 @@ import { interruptSignal, sshPool } from '../session.js';
 /** Probe time on top of the SSH connect timeout: a dead etcd or Patroni never makes status hang. */
 const PROBE_TIMEOUT_MS = 8000;
 
-async function once(ctx: Context, pool: ReturnType<typeof sshPool>): Promise<ClusterStatus> {
-  const env = ctx.config.env;
-  const probes = await Promise.all(ctx.config.nodes.map((n) => probeNode(pool, n, env.baseDir, servicesFor(n.roles, env.profile), PROBE_TIMEOUT_MS)));
-  return summarize(env.name, env.nodes, probes);
-}
+const once = (ctx: Context, pool: ReturnType<typeof sshPool>): Promise<ClusterStatus> => clusterStatus(pool, ctx.config.env, ctx.config.nodes, PROBE_TIMEOUT_MS);
 
 /** `twincigo status [--watch [sec]]`: exit 0 healthy, 3 degraded, 4 no leader / down. */
 export async function status(g: GlobalOptions, watchSec: number | undefined): Promise<number> {

@@ -1,0 +1,79 @@
+import { parse as parseEnv } from 'dotenv';
+import { root, type Command } from '../remote/shell.js';
+import { compose } from '../remote/compose.js';
+import type { NodeBundle } from '../stack/bundle.js';
+import { parseCompose } from '../stack/resources.js';
+
+/** A service's image as compose resolved it on the node (env substituted). */
+export interface ServiceImage {
+  service: string;
+  image: string;
+  /** The service can be built on the node (our Patroni image) when no registry has it. */
+  buildable: boolean;
+}
+
+/**
+ * Compose's variable syntax in a value: $VAR, ${VAR}, ${VAR:-default}, ${VAR-default},
+ * ${VAR:?error}, ${VAR?error}, ${VAR:+alt}, ${VAR+alt}; $$ is a literal $.
+ */
+export function interpolate(value: string, vars: Record<string, string>): string {
+  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (m, name?: string, colon?: string, op?: string, arg?: string, bare?: string) => {
+    if (m === '$$') return '$';
+    const v = vars[(name ?? bare)!];
+    const unset = colon ? v === undefined || v === '' : v === undefined;
+    if (op === '-') return unset ? arg! : v!;
+    if (op === '+') return unset ? '' : arg!;
+    if (op === '?' && unset) throw new Error(`${name}: ${arg || 'required'}`);
+    return v ?? '';
+  });
+}
+
+/**
+ * The images a node's bundle runs, resolved here as compose resolves them (files merged in order,
+ * variables from the rendered .env): no round trip to ask compose on the node.
+ */
+export function bundleImages(bundle: NodeBundle): ServiceImage[] {
+  const envFile = bundle.files.find((f) => f.path === '.env');
+  const vars = envFile ? parseEnv(envFile.content) : {};
+  const services = new Map<string, { image?: string; buildable: boolean }>();
+  for (const path of bundle.composeFiles) {
+    const f = bundle.files.find((x) => x.path === path);
+    const doc = f ? (parseCompose(f.content) as { services?: Record<string, { image?: string; build?: unknown } | null> } | null) : null;
+    for (const [name, def] of Object.entries(doc?.services ?? {})) {
+      const prev = services.get(name) ?? { buildable: false };
+      if (typeof def?.image === 'string') prev.image = def.image;
+      if (def?.build !== undefined) prev.buildable = true;
+      services.set(name, prev);
+    }
+  }
+  return [...services]
+    .filter(([, s]) => s.image !== undefined)
+    .map(([service, s]) => ({ service, image: interpolate(s.image!, vars), buildable: s.buildable }));
+}
+
+/** Prints the images of the list that the node's Docker does not have, one per line. */
+export function missingImagesCommand(images: readonly string[]): Command {
+  return root('sh', '-c', 'for i in "$@"; do docker image inspect "$i" >/dev/null 2>&1 || echo "$i"; done', 'sh', ...images);
+}
+
+/**
+ * How a missing image gets onto the node: pulled by compose; a buildable service (our Patroni
+ * image) is pulled when a registry has it, else built on the node from the uploaded Dockerfile.
+ */
+export function fetchCommands(baseDir: string, files: readonly string[], missing: readonly ServiceImage[]): Command[] {
+  const pull = missing.filter((m) => !m.buildable).map((m) => m.service);
+  const out: Command[] = [];
+  if (pull.length > 0) out.push(compose(baseDir, files, 'pull', '--quiet', ...pull));
+  for (const m of missing.filter((x) => x.buildable)) {
+    out.push(root('sh', '-c', 'docker pull --quiet "$1" >/dev/null 2>&1 || { shift; "$@"; }', 'sh', m.image, ...argvOf(compose(baseDir, files, 'build', m.service))));
+  }
+  return out;
+}
+
+function argvOf(cmd: Command): string[] {
+  if (cmd.kind !== 'run') throw new Error('expected a simple command');
+  return [...cmd.argv];
+}
+
+/** `docker load` on the node, fed by `docker save` on the operator's machine (--ship-images). */
+export const loadImageCommand = (): Command => root('docker', 'load', '--quiet');

@@ -1,0 +1,103 @@
+import type { Context } from '../cli/context.js';
+import { interruptSignal, sshPool } from '../cli/session.js';
+import { acquireLock, auditEverywhere, auditLine, operator, releaseLock } from '../cluster/lock.js';
+import { assertSucceeded, runPlan } from '../engine/run.js';
+import type { RunResult } from '../engine/types.js';
+import { EXIT, TwincigoError } from '../errors.js';
+import type { NodeBundle } from '../stack/bundle.js';
+import { clusterStatus } from '../status/collect.js';
+import { statusTable } from '../status/table.js';
+import type { BootstrapOptions, BootstrapRun } from './context.js';
+import { installDockerCommand } from './install-docker.js';
+import { bootstrapPlan, preflightPlan } from './plan.js';
+import { needsDocker, type Finding } from './preflight.js';
+import { connectionInfo } from './report.js';
+import { shipImage } from './ship.js';
+
+type Ctx = Pick<Context, 'ui' | 'config' | 'env' | 'renderMode' | 'options'>;
+
+const describeFinding = (f: Finding) => `${f.node ? `${f.node}: ` : ''}${f.message}`;
+
+/** Preflight (read-only), Docker install when allowed, then the lock, the plan, the audit line and the report. */
+export async function runBootstrap(ctx: Ctx, bundles: NodeBundle[], opts: BootstrapOptions & { lockWaitSec: number }): Promise<number> {
+  const env = ctx.config.env;
+  const pool = sshPool(ctx);
+  const { signal, dispose } = interruptSignal(ctx);
+  const run: BootstrapRun = {
+    env, values: ctx.env, bundles: new Map(bundles.map((b) => [b.node, b])), pool, options: opts,
+    facts: new Map(), existing: { leader: null, etcd: false }, converged: new Set(), changes: new Map(), diagnostics: [], shipImage,
+  };
+  const mode = ctx.renderMode;
+  const nodes = env.nodes;
+  const started = performance.now();
+  try {
+    // 1. preflight: read-only; a problem stops here with nothing changed
+    let findings: Finding[] = [];
+    let pre = await runPlan(preflightPlan(run, findings), { nodes, mode, signal });
+    const report = () => findings.forEach((f) => (f.level === 'error' ? ctx.ui.info(`  ✖ ${describeFinding(f)}`) : ctx.ui.warn(describeFinding(f))));
+    report();
+    assertSucceeded(pre);
+    const noDocker = nodes.filter((n) => needsDocker(run.facts.get(n.name)!.facts));
+    if (noDocker.length > 0) {
+      const names = noDocker.map((n) => n.name).join(', ');
+      if (!(await ctx.ui.confirm(`Docker with compose v2 is missing on ${names}. Install it from the OS packages?`))) {
+        throw new TwincigoError(`Docker with compose v2 is missing on ${names}; nothing was changed`, EXIT.failed, ['install docker.io and the compose v2 plugin, or re-run with --yes to let bootstrap do it']);
+      }
+      const install = await runPlan(
+        { title: 'install Docker', phases: [{ title: 'Docker from the OS packages', nodes: noDocker, steps: [{ title: 'apt-get install docker.io + compose v2', timeoutMs: 900_000, run: async ({ node }) => void (await (await pool.get(node)).run(installDockerCommand(run.facts.get(node.name)!.facts.os), { timeoutMs: 880_000 })) }] }] },
+        { nodes, mode, signal },
+      );
+      assertSucceeded(install);
+      findings = [];
+      pre = await runPlan(preflightPlan(run, findings), { nodes, mode, signal });
+      report();
+      assertSucceeded(pre);
+    }
+
+    // the lock for the whole run; released on success, failure and Ctrl-C
+    const lockNode = await pool.get(nodes[0]!);
+    const by = operator();
+    await acquireLock(lockNode, env.baseDir, { by, command: 'bootstrap', env: env.name, since: new Date().toISOString() }, opts.lockWaitSec * 1000, (h) =>
+      ctx.ui.info(`waiting for the lock held by ${h} …`),
+    );
+    let result: RunResult;
+    try {
+      result = await runPlan(bootstrapPlan(run), { nodes, mode, signal });
+    } finally {
+      await releaseLock(lockNode, env.baseDir).catch((e: Error) => ctx.ui.warn(`lock not released: ${e.message} (twincigo lock release)`));
+    }
+    const outcome = result.interrupted ? 'interrupted' : result.ok ? 'ok' : 'failed';
+    const changed = [...run.changes.values()].flat();
+    await auditEverywhere(pool, nodes, env.baseDir, auditLine({ by, env: env.name, command: 'bootstrap', result: outcome, detail: result.ok ? `${changed.length} changes` : result.error }), (m) => ctx.ui.warn(m));
+    for (const d of run.diagnostics) ctx.ui.info(`\n── ${d.node}: ${d.title} ──\n${d.text || '(no output)'}`);
+    if (!result.ok) {
+      ctx.ui.json({ ok: false, environment: env.name, error: result.error, failedPhase: result.failedPhase, phasesNotStarted: result.phasesNotStarted, steps: result.steps });
+      assertSucceeded(result);
+    }
+
+    // 10. report
+    const status = await clusterStatus(pool, env, nodes, 8000);
+    const nothing = changed.length === 0;
+    ctx.ui.json({
+      ok: true, environment: env.name, changed: !nothing, durationMs: Math.round(performance.now() - started),
+      changes: Object.fromEntries(nodes.map((n) => [n.name, run.changes.get(n.name) ?? []])),
+      warnings: findings.filter((f) => f.level === 'warning').map(describeFinding), steps: result.steps, status,
+    });
+    const { Chalk } = await import('chalk');
+    const c = new Chalk({ level: ctx.ui.isTTY && ctx.options.color ? 1 : 0 });
+    ctx.ui.print(
+      [
+        nothing ? `bootstrap ${env.name}: already up to date — nothing changed, nothing restarted` : `bootstrap ${env.name}: done (${changed.length} changes)`,
+        '',
+        statusTable(status, { ok: c.green, bad: c.red, warn: c.yellow }),
+        '',
+        connectionInfo(env, ctx.env),
+      ].join('\n'),
+    );
+    if (status.exitCode !== EXIT.ok) ctx.ui.warn('bootstrap finished, but status is not healthy (see above)');
+    return status.exitCode;
+  } finally {
+    dispose();
+    await pool.closeAll();
+  }
+}
