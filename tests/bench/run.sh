@@ -14,3 +14,7 @@ if [ "${BENCH_LAB:-1}" = 1 ]; then
   echo "== twincigo status on the lab"
   node tests/bench/status.ts
 fi
+if [ "${BENCH_LAB:-1}" = 1 ]; then
+  echo "== twincigo bootstrap on the lab (bare nodes with images → healthy; no-op re-run)"
+  node tests/bench/bootstrap.ts
+fi
