@@ -1,114 +1,19 @@
 import type { NodeConfig } from '../config/model.js';
 import type { Role } from '../config/roles.js';
-import type { Phase, Plan, Step, StepContext } from '../engine/types.js';
-import { clockOffsetMs } from '../cluster/clock.js';
+import type { Phase, Plan, Step } from '../engine/types.js';
 import { etcdQuorum, haproxyRoutesToLeader, nodeByAddress, patroniLeader, patroniStreaming } from '../cluster/health.js';
+import { operator } from '../cluster/lock.js';
 import { psqlViaHaproxy } from '../cluster/psql.js';
-import { ServiceError, upServices } from '../cluster/services.js';
 import { waitUntil } from '../cluster/wait.js';
 import { TwincigoError } from '../errors.js';
-import { containerName } from '../remote/compose.js';
 import { upload } from '../ssh/upload.js';
+import { bundleDigest } from '../stack/bundle.js';
 import { servicesFor } from '../stack/compose-files.js';
-import { serviceLimits } from '../stack/resources.js';
 import { supabaseSql } from '../stack/supabase-sql.js';
 import { appliedFile, bundleOf, isConverged, noteChange, type BootstrapRun } from './context.js';
-import { bundleDigest } from '../stack/bundle.js';
-import { operator } from '../cluster/lock.js';
 import { applyFirewallCommand, firewallPlan, firewallScriptPath } from './firewall.js';
 import { bundleImages, fetchCommands, missingImagesCommand } from './images.js';
-import { evaluate, existingCluster, needsDocker, type Finding } from './preflight.js';
-import { parsePreflight, preflightCommand } from './preflight-probe.js';
-
-type Ctx = StepContext<NodeConfig>;
-
-const CONVERGED = 'converged: this bundle is applied and every container runs';
-
-/** Health-gate timeouts (seconds). A fresh supabase/postgres initdb and a base backup take the longest. */
-export const WAITS = { etcd: 90, leader: 180, replicas: 300, haproxy: 60, services: 240 } as const;
-
-const conn = (run: BootstrapRun, node: NodeConfig) => run.pool.get(node);
-const files = (run: BootstrapRun, node: NodeConfig) => bundleOf(run, node).composeFiles;
-const has = (role: Role) => (n: NodeConfig) => n.roles.includes(role);
-/** Did this run (re)start the service's container on the node? */
-const restarted = (run: BootstrapRun, node: NodeConfig, service: string) => (run.changes.get(node.name) ?? []).includes(`started ${containerName(service)}`);
-/** In a rolling restart, a member that was not restarted needs no wait (the report checks the whole cluster). */
-const unlessRestarted = (run: BootstrapRun, service: string) => ({ node }: Ctx) => (restarted(run, node, service) ? false : `${service} not restarted`);
-
-/** `compose up` of services on the node; a failure keeps the containers' last log lines for the report. */
-function upStep(run: BootstrapRun, title: string, services: (n: NodeConfig) => string[], waitSec?: number, when?: (n: NodeConfig) => boolean): Step<NodeConfig> {
-  return {
-    title,
-    ...(when ? { when } : {}),
-    timeoutMs: ((waitSec ?? 0) + 240) * 1000,
-    skip: ({ node }: Ctx) => (isConverged(run, node) ? CONVERGED : false),
-    run: async ({ node, signal }: Ctx) => {
-      const c = await conn(run, node);
-      try {
-        const { changed } = await upServices(c, run.env.baseDir, files(run, node), services(node), { ...(waitSec ? { waitSec } : {}), signal });
-        for (const name of changed) noteChange(run, node.name, `started ${name}`);
-        return changed.length > 0 ? `started ${changed.join(', ')}` : 'already running, unchanged';
-      } catch (err) {
-        if (err instanceof ServiceError) run.diagnostics.push({ node: node.name, title: `last log lines of ${services(node).join(', ')}`, text: err.logs });
-        throw err;
-      }
-    },
-  };
-}
-
-/** Phase 1: read-only facts from every node, judged together. Nothing is changed. */
-export function preflightPlan(run: BootstrapRun, findings: Finding[]): Plan<NodeConfig> {
-  const peersOf = (node: NodeConfig) =>
-    run.env.nodes.filter((n) => n.name !== node.name).map((n) => ({ name: n.name, address: n.privateAddress, sshPort: run.pool.target(n).port }));
-  return {
-    title: `bootstrap ${run.env.name}: preflight`,
-    phases: [
-      {
-        title: 'Preflight',
-        steps: [
-          {
-            title: 'SSH, sudo, OS, resources, Docker, ports, clock, peers',
-            timeoutMs: 30_000,
-            run: async ({ node }: Ctx) => {
-              const c = await conn(run, node);
-              const facts = parsePreflight((await c.run(preflightCommand(run.env.baseDir, peersOf(node)), { timeoutMs: 25_000 })).stdout);
-              run.facts.set(node.name, { facts, skewMs: (await clockOffsetMs(c)).offsetMs });
-              return `${facts.os?.id ?? '?'} ${facts.os?.version ?? ''}, ${facts.cpus} CPUs, ${Math.round((facts.memMiB ?? 0) / 1024)} GiB, Docker ${facts.docker ?? 'missing'}${facts.compose2 ? `, compose ${facts.compose2}` : ''}`;
-            },
-          },
-        ],
-        then: [
-          {
-            title: 'judge the cluster as a whole',
-            run: async () => {
-              const inputs = run.env.nodes.map((node) => {
-                const f = run.facts.get(node.name)!;
-                const b = bundleOf(run, node);
-                return { node, facts: f.facts, skewMs: f.skewMs, limits: serviceLimits(b.files.filter((x) => b.composeFiles.includes(x.path))) };
-              });
-              findings.push(...evaluate(run.env, inputs));
-              run.existing = existingCluster(inputs.map((i) => i.facts));
-              for (const { node, facts } of inputs) {
-                const services = servicesFor(node.roles, run.env.profile);
-                if (facts.appliedDigest === bundleDigest(bundleOf(run, node)) && services.every((svc) => facts.ours.get(svc) === 'running')) run.converged.add(node.name);
-              }
-              const errors = findings.filter((f) => f.level === 'error');
-              const warnings = findings.length - errors.length;
-              if (errors.length > 0) throw new TwincigoError(`${errors.length} problem${errors.length === 1 ? '' : 's'} found (listed below); nothing was changed`);
-              const noDocker = run.env.nodes.filter((n) => needsDocker(run.facts.get(n.name)!.facts)).map((n) => n.name);
-              const state = run.existing.leader
-                ? `cluster exists (leader ${run.existing.leader}, ${run.converged.size} of ${run.env.nodes.length} nodes converged)`
-                : run.existing.etcd ? 'etcd has data' : 'new cluster';
-              return [warnings ? `${warnings} warning${warnings === 1 ? '' : 's'}` : 'all checks passed', state, noDocker.length ? `Docker/compose v2 missing on ${noDocker.join(', ')}` : '']
-                .filter(Boolean)
-                .join('; ');
-            },
-          },
-        ],
-      },
-    ],
-  };
-}
+import { CONVERGED, WAITS, conn, files, has, unlessRestarted, upStep, type Ctx } from './steps.js';
 
 /** Phases 2–9: firewall, upload, images, etcd, Patroni (leader first), HAProxy, database, services. */
 export function bootstrapPlan(run: BootstrapRun): Plan<NodeConfig> {

@@ -9,7 +9,8 @@ import { clusterStatus } from '../status/collect.js';
 import { statusTable } from '../status/table.js';
 import type { BootstrapOptions, BootstrapRun } from './context.js';
 import { installDockerCommand } from './install-docker.js';
-import { bootstrapPlan, preflightPlan } from './plan.js';
+import { bootstrapPlan } from './plan.js';
+import { preflightPlan } from './preflight-plan.js';
 import { needsDocker, type Finding } from './preflight.js';
 import { connectionInfo } from './report.js';
 import { shipImage } from './ship.js';
@@ -34,7 +35,7 @@ export async function runBootstrap(ctx: Ctx, bundles: NodeBundle[], opts: Bootst
     // 1. preflight: read-only; a problem stops here with nothing changed
     let findings: Finding[] = [];
     let pre = await runPlan(preflightPlan(run, findings), { nodes, mode, signal });
-    const report = () => findings.forEach((f) => (f.level === 'error' ? ctx.ui.info(`  ✖ ${describeFinding(f)}`) : ctx.ui.warn(describeFinding(f))));
+    const report = () => findings.forEach((f) => (f.level === 'error' ? ctx.ui.problem(describeFinding(f)) : ctx.ui.warn(describeFinding(f))));
     report();
     assertSucceeded(pre);
     const noDocker = nodes.filter((n) => needsDocker(run.facts.get(n.name)!.facts));
@@ -70,10 +71,8 @@ export async function runBootstrap(ctx: Ctx, bundles: NodeBundle[], opts: Bootst
     const changed = [...run.changes.values()].flat();
     await auditEverywhere(pool, nodes, env.baseDir, auditLine({ by, env: env.name, command: 'bootstrap', result: outcome, detail: result.ok ? `${changed.length} changes` : result.error }), (m) => ctx.ui.warn(m));
     for (const d of run.diagnostics) ctx.ui.info(`\n── ${d.node}: ${d.title} ──\n${d.text || '(no output)'}`);
-    if (!result.ok) {
-      ctx.ui.json({ ok: false, environment: env.name, error: result.error, failedPhase: result.failedPhase, phasesNotStarted: result.phasesNotStarted, steps: result.steps });
-      assertSucceeded(result);
-    }
+    // a failure ends as every command's error does (with --json: {"ok":false,…} on stdout)
+    assertSucceeded(result);
 
     // 10. report
     const status = await clusterStatus(pool, env, nodes, 8000);

@@ -103,7 +103,12 @@ async function runPhase<N extends NodeLike>(listr: ListrModule, phase: Phase<N>,
 
 export function describeFailure(phase: string, failed: StepRecord[], nodeCount: number): string {
   const perNode = failed.filter((f) => f.node !== null);
-  const details = failed.map((f) => `${f.node ?? 'cluster'}: ${f.message ?? f.status}`).join('; ');
+  // a message that already names its node (SSH errors do) is not prefixed twice
+  const details = failed.map((f) => {
+    const who = f.node ?? 'cluster';
+    const msg = f.message ?? f.status;
+    return msg.startsWith(`${who}: `) ? msg : `${who}: ${msg}`;
+  }).join('; ');
   if (perNode.length === 0) return `${phase} failed — ${details}`;
   return `${phase} failed on ${perNode.length} of ${nodeCount} node${nodeCount === 1 ? '' : 's'} — ${details}`;
 }

@@ -31,6 +31,10 @@ export class Ui {
   warn(msg: string): void {
     this.err.write(`warning: ${msg}\n`);
   }
+  /** A problem found (preflight, checks): always shown, even with --quiet. */
+  problem(msg: string): void {
+    this.err.write(`  ✖ ${msg}\n`);
+  }
   debug(msg: string): void {
     if (this.opts.verbose) this.err.write(`debug: ${msg}\n`);
   }

@@ -73,9 +73,25 @@ describe('twincigo bootstrap on the lab', () => {
 
   let states: string[] = [];
   it('bare nodes → leader + 2 streaming replicas, HAProxy on all 3 → leader, Supabase roles, every service healthy', async () => {
-    const res = await bootstrap('--json');
+    // one image the node lacks, present on this machine only: --ship-images sends it over SSH
+    const redis = lab.values.values.REDIS_IMAGE!;
+    const local = `twincigo-lab/${redis.split('/twincigo-lab/')[1]}`;
+    await inNode(containerName('lab-ash-1'), ['docker', 'rmi', redis]);
+    await sh('docker', ['tag', local, redis]);
+    let res;
+    try {
+      res = await bootstrap('--json', '--ship-images');
+    } finally {
+      await sh('docker', ['rmi', redis], { reject: false });
+    }
     expect(res.code, res.stderr.slice(-3000)).toBe(0);
     const out = JSON.parse(res.stdout);
+    const images = out.steps.filter((st: { phase: string; status: string }) => st.phase === 'Images (shipped over SSH)' && st.status === 'ok');
+    expect(Object.fromEntries(images.map((st: { node: string; message: string }) => [st.node, st.message]))).toEqual({
+      'lab-hil-1': 'all 11 present', 'lab-ash-1': '1 shipped, 4 present', 'lab-ash-2': 'all 5 present',
+    });
+    const localId = (await sh('docker', ['image', 'inspect', '-f', '{{.Id}}', local])).stdout.trim();
+    expect((await inNode(containerName('lab-ash-1'), ['docker', 'image', 'inspect', '-f', '{{.Id}}', redis])).stdout.trim()).toBe(localId);
     expect(out).toMatchObject({ ok: true, environment: 'lab', changed: true });
     expect(out.status).toMatchObject({ healthy: true, leader: 'lab-hil-1' });
     for (const m of out.status.members) expect(m.containers.every((c: { state: string; health: string | null }) => c.state === 'running' && (c.health ?? 'healthy') === 'healthy')).toBe(true);

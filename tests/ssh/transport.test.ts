@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SshConnection, type ConnectOptions } from '../../src/ssh/connection.js';
 import { SshError } from '../../src/ssh/errors.js';
@@ -99,6 +100,15 @@ describe('exec', () => {
   it('feeds stdin', async () => {
     const res = await conn.exec(pipe(run('cat'), run('wc', '-c')), { stdin: 'x'.repeat(100_000) });
     expect(res.stdout.trim()).toBe('100000');
+  });
+
+  it('pipes a stream into stdin with backpressure (docker save | docker load over SSH)', async () => {
+    // 32 MiB from a generator, far more than the channel window: the stream must pause and resume
+    const chunk = Buffer.alloc(1024 * 1024, 7);
+    const source = Readable.from((function* () { for (let i = 0; i < 32; i++) yield chunk; })());
+    const res = await conn.exec(pipe(run('cat'), run('sha256sum')), { stdin: source, timeoutMs: 60_000 });
+    expect(res.code).toBe(0);
+    expect(res.stdout.split(' ')[0]).toBe(sha256(Buffer.concat(Array.from({ length: 32 }, () => chunk))));
   });
 
   it('kills a command that exceeds its timeout and says so', async () => {

@@ -175,5 +175,6 @@ describe('describeFailure', () => {
     const rec = (node: string | null, message: string) => ({ phase: 'p', step: 's', node, status: 'failed' as const, message, attempts: 1, durationMs: 1 });
     expect(describeFailure('upload', [rec('ash-1', 'disk full'), rec('ash-2', 'refused')], 3)).toBe('upload failed on 2 of 3 nodes — ash-1: disk full; ash-2: refused');
     expect(describeFailure('gate', [rec(null, 'no leader')], 3)).toBe('gate failed — cluster: no leader');
+    expect(describeFailure('ssh', [rec('ash-1', 'ash-1: connection refused')], 3)).toBe('ssh failed on 1 of 3 nodes — ash-1: connection refused');
   });
 });

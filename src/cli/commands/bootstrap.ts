@@ -1,4 +1,5 @@
-import { bootstrapPlan, preflightPlan } from '../../bootstrap/plan.js';
+import { bootstrapPlan } from '../../bootstrap/plan.js';
+import { preflightPlan } from '../../bootstrap/preflight-plan.js';
 import { dryRunText } from '../../bootstrap/report.js';
 import { runBootstrap } from '../../bootstrap/run.js';
 import type { BootstrapOptions } from '../../bootstrap/context.js';

@@ -1,0 +1,43 @@
+import type { NodeConfig } from '../config/model.js';
+import type { Role } from '../config/roles.js';
+import type { Step, StepContext } from '../engine/types.js';
+import { ServiceError, upServices } from '../cluster/services.js';
+import { containerName } from '../remote/compose.js';
+import { bundleOf, isConverged, noteChange, type BootstrapRun } from './context.js';
+
+/** The pieces bootstrap's steps are made of. */
+export type Ctx = StepContext<NodeConfig>;
+
+export const CONVERGED = 'converged: this bundle is applied and every container runs';
+
+/** Health-gate timeouts (seconds). A fresh supabase/postgres initdb and a base backup take the longest. */
+export const WAITS = { etcd: 90, leader: 180, replicas: 300, haproxy: 60, services: 240 } as const;
+
+export const conn = (run: BootstrapRun, node: NodeConfig) => run.pool.get(node);
+export const files = (run: BootstrapRun, node: NodeConfig) => bundleOf(run, node).composeFiles;
+export const has = (role: Role) => (n: NodeConfig) => n.roles.includes(role);
+/** Did this run (re)start the service's container on the node? */
+const restarted = (run: BootstrapRun, node: NodeConfig, service: string) => (run.changes.get(node.name) ?? []).includes(`started ${containerName(service)}`);
+/** In a rolling restart, a member that was not restarted needs no wait (the report checks the whole cluster). */
+export const unlessRestarted = (run: BootstrapRun, service: string) => ({ node }: Ctx) => (restarted(run, node, service) ? false : `${service} not restarted`);
+
+/** `compose up` of services on the node; a failure keeps the containers' last log lines for the report. */
+export function upStep(run: BootstrapRun, title: string, services: (n: NodeConfig) => string[], waitSec?: number, when?: (n: NodeConfig) => boolean): Step<NodeConfig> {
+  return {
+    title,
+    ...(when ? { when } : {}),
+    timeoutMs: ((waitSec ?? 0) + 240) * 1000,
+    skip: ({ node }: Ctx) => (isConverged(run, node) ? CONVERGED : false),
+    run: async ({ node, signal }: Ctx) => {
+      const c = await conn(run, node);
+      try {
+        const { changed } = await upServices(c, run.env.baseDir, files(run, node), services(node), { ...(waitSec ? { waitSec } : {}), signal });
+        for (const name of changed) noteChange(run, node.name, `started ${name}`);
+        return changed.length > 0 ? `started ${changed.join(', ')}` : 'already running, unchanged';
+      } catch (err) {
+        if (err instanceof ServiceError) run.diagnostics.push({ node: node.name, title: `last log lines of ${services(node).join(', ')}`, text: err.logs });
+        throw err;
+      }
+    },
+  };
+}

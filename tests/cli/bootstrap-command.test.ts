@@ -1,0 +1,78 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signSupabaseKey } from '../../src/secrets/jwt.js';
+import { runCli } from '../helpers/cli.js';
+import { validInventory, writeInventory } from '../helpers/inventory.js';
+import { tempDir } from '../helpers/tmp.js';
+
+/**
+ * The parts of bootstrap that must not touch a node. Every node points at 127.0.0.1 port 1, where
+ * nothing listens: a command that tried to connect would fail (and says so), so a passing
+ * dry-run or guard proves no connection was attempted.
+ */
+let tmp: ReturnType<typeof tempDir>;
+let inv: string;
+const SECRET = 'postgres-super-secret-42';
+const envText = Object.entries({
+  POSTGRES_PASSWORD: SECRET, REPLICATION_PASSWORD: 'r-secret-123456', REWIND_PASSWORD: 'w-secret-123456', PATRONI_RESTAPI_PASSWORD: 'p-secret-123456',
+  PGSODIUM_ROOT_KEY: 'b'.repeat(64), HAPROXY_STATS_PASSWORD: 'h-secret-123456', REDIS_PASSWORD: 'x-secret-123456', JWT_SECRET: 'j'.repeat(40),
+  ANON_KEY: signSupabaseKey('j'.repeat(40), 'anon'), SERVICE_ROLE_KEY: signSupabaseKey('j'.repeat(40), 'service_role'), DASHBOARD_USERNAME: 'supabase', DASHBOARD_PASSWORD: 'd-secret-123456',
+  SECRET_KEY_BASE: 'k-secret-123456', VAULT_ENC_KEY: 'v-secret-123456', SITE_URL: 'https://app', API_EXTERNAL_URL: 'https://api',
+  BACKEND_IMAGE: 'ghcr.io/twincigo/backend:1.0.0', BACKEND_DB_PASSWORD: 'b-secret-123456', GRAFANA_ADMIN_PASSWORD: 'g-secret-123456',
+}).map(([k, v]) => `${k}=${v}`).join('\n');
+
+beforeAll(() => {
+  tmp = tempDir();
+  const doc = validInventory();
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(tmp.dir, 'id')]);
+  doc.ssh = { port: 1, connectTimeout: 3, config: false, knownHosts: 'known_hosts', identity: 'id' };
+  doc.environments.dev.nodes.forEach((n: { host: string }, i: number) => (n.host = `127.0.0.${i + 1}`));
+  doc.environments.dev.nodes.forEach((n: { privateAddress?: string }, i: number) => (n.privateAddress = `10.0.0.${i + 1}`));
+  doc.environments.prod = { ...structuredClone(doc.environments.dev), profile: 'dev', envFile: 'env/.env.dev' };
+  inv = writeInventory(tmp.dir, doc);
+  mkdirSync(join(tmp.dir, 'env'));
+  writeFileSync(join(tmp.dir, 'env', '.env.dev'), envText);
+});
+afterAll(() => tmp.cleanup());
+
+describe('twincigo bootstrap without touching a node', () => {
+  it('--dry-run prints phases × nodes, the firewall rules and the files, secrets never', async () => {
+    const res = await runCli(['bootstrap', '-c', inv, '--env', 'dev', '--dry-run']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toContain('bootstrap dev (dry run: no node is contacted, nothing changes)');
+    expect(res.stdout).toMatch(/1\. Preflight\n {3}hil-1: SSH, sudo, OS/);
+    expect(res.stdout).toMatch(/6\. Patroni: first leader \(hil-1\)\n {3}hil-1: compose up patroni → a leader is elected/);
+    expect(res.stdout).toMatch(/ash-1: Redis: compose up --wait redis → backend: compose up --wait backend/);
+    expect(res.stdout).toContain('hil-1: tcp 2379,2380,5000,5001,5432,7000,8008 accepted from 10.0.0.1, 10.0.0.2, 10.0.0.3, loopback and Docker bridges');
+    expect(res.stdout).toMatch(/0600 +\d+ {2}\.env {2}\(secrets\)/);
+    expect(res.stdout + res.stderr).not.toContain(SECRET);
+  });
+
+  it('--dry-run --no-firewall leaves the firewall out of the plan', async () => {
+    const res = await runCli(['bootstrap', '-c', inv, '--env', 'dev', '--dry-run', '--no-firewall']);
+    expect(res.code).toBe(0);
+    expect(res.stdout).not.toContain('. Firewall\n');
+    expect(res.stdout).toContain('Firewall: skipped (--no-firewall)');
+  });
+
+  it('prod without a TTY and without --yes: exit 2 naming --yes, before any connection', async () => {
+    const res = await runCli(['bootstrap', '-c', inv, '--env', 'prod']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('bootstrap changes every node of prod.: confirmation needed, pass --yes');
+  });
+
+  it('--nodes is refused: bootstrap sets up the whole environment', async () => {
+    const res = await runCli(['bootstrap', '-c', inv, '--env', 'dev', '--nodes', 'ash-1', '--dry-run']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('bootstrap sets up the whole environment: drop --nodes');
+  });
+
+  it('unreachable nodes: preflight fails, exit 1, nothing changed', async () => {
+    const res = await runCli(['bootstrap', '-c', inv, '--env', 'dev', '--yes'], { timeoutMs: 30_000 });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/error: Preflight failed on 3 of 3 nodes — hil-1: [^;]*refused[^;]*; ash-1: /);
+    expect(res.stderr).not.toContain('hil-1: hil-1:');
+  });
+});
