@@ -87,7 +87,7 @@ export function bootstrapPlan(run: BootstrapRun): Plan<NodeConfig> {
           }
           const still = await missingNow();
           if (still.length > 0) throw new TwincigoError(`images still missing: ${still.join(', ')}`);
-          noteChange(run, node.name, `${missing.length} images fetched`);
+          noteChange(run, node.name, `${missing.length} image${missing.length === 1 ? '' : 's'} ${run.options.shipImages ? 'shipped' : 'fetched'}`);
           return `${missing.length} ${run.options.shipImages ? 'shipped' : 'fetched'}, ${images.length - missing.length} present`;
         },
       },
