@@ -1,8 +1,7 @@
 import type { Context } from '../cli/context.js';
 import { interruptSignal, sshPool } from '../cli/session.js';
-import { acquireLock, auditEverywhere, auditLine, operator, releaseLock } from '../cluster/lock.js';
+import { auditEverywhere, auditLine, operator, withLock } from '../cluster/lock.js';
 import { assertSucceeded, runPlan } from '../engine/run.js';
-import type { RunResult } from '../engine/types.js';
 import { EXIT, TwincigoError } from '../errors.js';
 import type { NodeBundle } from '../stack/bundle.js';
 import { clusterStatus } from '../status/collect.js';
@@ -56,17 +55,14 @@ export async function runBootstrap(ctx: Ctx, bundles: NodeBundle[], opts: Bootst
     }
 
     // the lock for the whole run; released on success, failure and Ctrl-C
-    const lockNode = await pool.get(nodes[0]!);
     const by = operator();
-    await acquireLock(lockNode, env.baseDir, { by, command: 'bootstrap', env: env.name, since: new Date().toISOString() }, opts.lockWaitSec * 1000, (h) =>
-      ctx.ui.info(`waiting for the lock held by ${h} …`),
+    const result = await withLock(
+      await pool.get(nodes[0]!),
+      env.baseDir,
+      { by, command: 'bootstrap', env: env.name, since: new Date().toISOString() },
+      { waitMs: opts.lockWaitSec * 1000, onWait: (h) => ctx.ui.info(`waiting for the lock held by ${h} …`), onReleaseError: (e) => ctx.ui.warn(`lock not released: ${e.message} (twincigo lock release)`) },
+      () => runPlan(bootstrapPlan(run), { nodes, mode, signal }),
     );
-    let result: RunResult;
-    try {
-      result = await runPlan(bootstrapPlan(run), { nodes, mode, signal });
-    } finally {
-      await releaseLock(lockNode, env.baseDir).catch((e: Error) => ctx.ui.warn(`lock not released: ${e.message} (twincigo lock release)`));
-    }
     const outcome = result.interrupted ? 'interrupted' : result.ok ? 'ok' : 'failed';
     const changed = [...run.changes.values()].flat();
     await auditEverywhere(pool, nodes, env.baseDir, auditLine({ by, env: env.name, command: 'bootstrap', result: outcome, detail: result.ok ? `${changed.length} changes` : result.error }), (m) => ctx.ui.warn(m));

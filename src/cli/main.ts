@@ -77,6 +77,63 @@ export function buildProgram(): Command {
         return bootstrap(g, { dryRun: Boolean(opts.dryRun), firewall: opts.firewall, shipImages: Boolean(opts.shipImages), lockWaitSec: wait });
       });
     });
+  program
+    .command('logs')
+    .description("a service's container logs from every node that runs it, each line prefixed with its node")
+    .argument('<service>', 'e.g. patroni, etcd, haproxy, backend, kong')
+    .option('-f, --follow', 'follow all nodes at once until Ctrl-C')
+    .option('-n, --lines <n>', 'last lines per node', '100')
+    .option('--since <when>', 'only since then (e.g. 10m, 2h, 2026-11-25T10:00:00)')
+    .option('--grep <regex>', 'only lines matching')
+    .action(async (service: string, opts: { follow?: boolean; lines: string; since?: string; grep?: string }, cmd: Command) => {
+      const { logs } = await import('./commands/logs.js');
+      await run(cmd, (g) => {
+        const lines = Number(opts.lines);
+        if (!Number.isInteger(lines) || lines < 0) throw new UsageError('--lines takes a whole number');
+        return logs(g, service, { lines, since: opts.since, follow: Boolean(opts.follow), grep: opts.grep });
+      });
+    });
+  program
+    .command('exec')
+    .description('run a command on a node (attached to this terminal), on the leader, or on all nodes; exit code passed through')
+    .argument('[node]', 'the node to run on (or --leader / --all)')
+    .argument('[command...]', 'after --: the command and its arguments')
+    .option('--leader', "on the Patroni leader's node")
+    .option('--all', 'on every node (--nodes filters), output prefixed per node')
+    .option('--in <service>', "inside the service's container (docker exec), e.g. patroni, etcd")
+    .action(async (node: string | undefined, command: string[], opts: { leader?: boolean; all?: boolean; in?: string }, cmd: Command) => {
+      const { execCommand } = await import('./commands/exec.js');
+      await run(cmd, (g) => {
+        // with --leader/--all the first word after -- is the command, not a node
+        const argv = opts.leader || opts.all ? [...(node !== undefined ? [node] : []), ...command] : command;
+        return execCommand(g, argv, { node: opts.leader || opts.all ? undefined : node, leader: Boolean(opts.leader), all: Boolean(opts.all), in: opts.in });
+      });
+    });
+  program
+    .command('audit')
+    .description('the audit log of every node (bootstrap, lock, switchover …), merged by time')
+    .option('-n, --lines <n>', 'the last lines', '50')
+    .action(async (opts: { lines: string }, cmd: Command) => {
+      const { audit } = await import('./commands/audit.js');
+      await run(cmd, (g) => {
+        const lines = Number(opts.lines);
+        if (!Number.isInteger(lines) || lines <= 0) throw new UsageError('--lines takes a whole number > 0');
+        return audit(g, lines);
+      });
+    });
+  program
+    .command('switchover')
+    .description('a planned leader change through Patroni, measured: waits until every HAProxy routes to the new leader, prints the write outage')
+    .option('--to <node>', 'the replica to hand over to (default: Patroni picks a healthy one)')
+    .option('--lock-wait <seconds>', 'wait this long for a held lock', '0')
+    .action(async (opts: { to?: string; lockWait: string }, cmd: Command) => {
+      const { switchover } = await import('./commands/switchover.js');
+      await run(cmd, (g) => {
+        const wait = Number(opts.lockWait);
+        if (!(wait >= 0)) throw new UsageError('--lock-wait takes a number of seconds');
+        return switchover(g, opts.to, wait);
+      });
+    });
   const lockCmd = program.command('lock').description("the environment's lock: bootstrap and deploy hold it while they run");
   for (const action of ['status', 'acquire', 'release'] as const) {
     const sub = lockCmd.command(action).description(

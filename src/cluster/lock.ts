@@ -101,3 +101,19 @@ export async function auditEverywhere(
     }),
   );
 }
+
+/** Holds the environment's lock while fn runs; released however fn ends (a failed release is reported, not thrown). */
+export async function withLock<T>(
+  conn: SshConnection,
+  baseDir: string,
+  details: LockDetails,
+  opts: { waitMs: number; onWait?: (holder: string) => void; onReleaseError?: (err: Error) => void },
+  fn: () => Promise<T>,
+): Promise<T> {
+  await acquireLock(conn, baseDir, details, opts.waitMs, opts.onWait);
+  try {
+    return await fn();
+  } finally {
+    await releaseLock(conn, baseDir).catch((e: Error) => opts.onReleaseError?.(e));
+  }
+}

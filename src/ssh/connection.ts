@@ -169,6 +169,39 @@ export class SshConnection {
     });
   }
 
+  /**
+   * Runs a command attached to this terminal: our stdin goes to it, its output comes straight
+   * here; with `pty` the remote side gets a terminal of our size (raw keystrokes, resizes
+   * followed) — `twincigo exec` of psql or a shell. Resolves with the command's exit code.
+   */
+  attach(cmd: Command | string, io: { stdin: NodeJS.ReadStream; stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream; pty: boolean }): Promise<number> {
+    const command = typeof cmd === 'string' ? cmd : render(cmd, { sudo: this.sudo });
+    const pty = io.pty ? { pty: { term: process.env.TERM ?? 'xterm-256color', rows: io.stdout.rows ?? 24, cols: io.stdout.columns ?? 80, width: 0, height: 0 } } : {};
+    return new Promise<number>((resolve, reject) => {
+      this.client.exec(command, pty, (err, ch) => {
+        if (err) return reject(classify(this.target, err));
+        let code = 255;
+        const raw = io.pty && io.stdin.isTTY;
+        if (raw) io.stdin.setRawMode(true);
+        const onResize = () => ch.setWindow(io.stdout.rows ?? 24, io.stdout.columns ?? 80, 0, 0);
+        io.stdout.on('resize', onResize);
+        io.stdin.pipe(ch);
+        ch.pipe(io.stdout, { end: false });
+        ch.stderr.pipe(io.stderr, { end: false });
+        ch.on('exit', (c: number | null) => {
+          code = c ?? 255;
+        });
+        ch.on('close', () => {
+          io.stdin.unpipe(ch);
+          if (raw) io.stdin.setRawMode(false);
+          io.stdin.pause();
+          io.stdout.off('resize', onResize);
+          resolve(code);
+        });
+      });
+    });
+  }
+
   /** A TCP stream to host:port opened from the node (jump hosts, tunnels to Patroni/HAProxy/Postgres). */
   forward(host: string, port: number): Promise<Duplex> {
     return new Promise((resolve, reject) => {

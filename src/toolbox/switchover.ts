@@ -1,0 +1,201 @@
+import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
+import { haproxyRoutesToLeader, patroniLeader, patroniMembers, patroniStreaming, type PatroniMember } from '../cluster/health.js';
+import { psqlQueryCommand } from '../cluster/psql.js';
+import { parseSwitchoverResponse, switchoverCommand } from '../cluster/switchover.js';
+import { notYet, ready, waitUntil } from '../cluster/wait.js';
+import { parseProbeLine, probeRowsQuery, probeRunId, stopProbeCommand, summarizeProbe, writeProbeCommand, type ProbeEvent } from '../cluster/write-probe.js';
+import type { Plan } from '../engine/types.js';
+import { TwincigoError, UsageError } from '../errors.js';
+import type { SshPool } from '../ssh/pool.js';
+
+export interface SwitchoverReport {
+  from: string;
+  to: string;
+  /** Seconds from the request to Patroni reporting the new leader running. */
+  switchSeconds: number;
+  /** Seconds from the request until every HAProxy routed :5000 to the new leader. */
+  routedSeconds: number;
+  writeOutageSeconds: number;
+  acknowledgedWrites: number;
+  failedWrites: number;
+  lostWrites: number;
+  oldLeaderRejoined: boolean;
+}
+
+interface State {
+  leader: string;
+  candidate?: string;
+  probeNode: NodeConfig;
+  run: string;
+  events: ProbeEvent[];
+  probe?: Promise<unknown>;
+  requestedAt: number;
+  report: Partial<SwitchoverReport>;
+}
+
+const isReplicaOk = (m: PatroniMember) => (m.role === 'replica' || m.role === 'sync_standby') && m.state === 'streaming';
+
+export interface SwitchoverTarget {
+  leader: string;
+  /** Undefined: Patroni picks a healthy replica. */
+  candidate?: string;
+  /** Where the write probe runs: a node on neither side of the handover, when there is one. */
+  probeNode: NodeConfig;
+}
+
+/**
+ * Reads the cluster (read-only) and checks the request before anything happens: one running
+ * leader, and --to naming a streaming replica. Bad input is a UsageError (exit 2), nothing touched.
+ */
+export async function prepareSwitchover(pool: SshPool, env: EnvironmentConfig, to: string | undefined): Promise<SwitchoverTarget> {
+  const nodes = env.nodes.filter((n) => n.roles.includes('patroni'));
+  let members: PatroniMember[] | undefined;
+  for (const n of nodes) {
+    try {
+      members = await patroniMembers(await pool.get(n));
+      break;
+    } catch {
+      /* ask the next node */
+    }
+  }
+  if (!members) throw new TwincigoError('no Patroni node answered over SSH');
+  const leaders = members.filter((m) => m.role === 'leader' && m.state === 'running');
+  if (leaders.length !== 1) throw new TwincigoError(`no single running leader (${members.map((m) => `${m.name} ${m.role}/${m.state}`).join(', ')}): not a time for a switchover`);
+  const leader = leaders[0]!.name;
+  const replicas = members.filter(isReplicaOk).map((m) => m.name);
+  if (to !== undefined) {
+    if (to === leader) throw new UsageError(`${to} is the leader already`);
+    if (!replicas.includes(to)) throw new UsageError(`${to} is not a streaming replica (replicas: ${replicas.join(', ') || 'none'})`);
+  } else if (replicas.length === 0) throw new TwincigoError('no streaming replica to hand over to');
+  const third = nodes.find((n) => n.name !== leader && n.name !== (to ?? replicas[0]));
+  return { leader, ...(to !== undefined ? { candidate: to } : {}), probeNode: third ?? nodes.find((n) => n.name !== leader)! };
+}
+
+/**
+ * A planned leader change (patronictl switchover), measured: a write probe through HAProxy from a
+ * third node's side runs throughout; done when Patroni has the new leader, every HAProxy routes
+ * :5000 to it and the old leader streams again as a replica.
+ */
+export function switchoverPlan(pool: SshPool, env: EnvironmentConfig, target: SwitchoverTarget, out: { report?: SwitchoverReport }): Plan<NodeConfig> {
+  const nodes = env.nodes.filter((n) => n.roles.includes('patroni'));
+  const byName = (name: string) => env.nodes.find((n) => n.name === name)!;
+  const st: State = { leader: target.leader, ...(target.candidate ? { candidate: target.candidate } : {}), probeNode: target.probeNode, run: probeRunId(), events: [], requestedAt: 0, report: {} };
+  return {
+    title: `switchover ${env.name}: ${st.leader} → ${st.candidate ?? 'a replica Patroni picks'} (write probe from ${st.probeNode.name})`,
+    phases: [
+      {
+        title: 'Switchover',
+        then: [
+          {
+            title: 'write probe through HAProxy :5000, every 100 ms',
+            timeoutMs: 20_000,
+            run: async ({ onCleanup }) => {
+              const c = await pool.get(st.probeNode);
+              st.probe = c
+                .exec(writeProbeCommand(st.run), {
+                  timeoutMs: 320_000,
+                  onStdout: (chunk) => {
+                    for (const line of chunk.split('\n')) {
+                      const e = parseProbeLine(line);
+                      if (e) st.events.push(e);
+                    }
+                  },
+                })
+                .catch(() => undefined);
+              onCleanup('stop the write probe', async () => {
+                await c.exec(stopProbeCommand(st.run)).catch(() => undefined);
+                await st.probe;
+              });
+              await waitUntil('the write probe', async () => (st.events.filter((e) => e.ok).length >= 5 ? ready(true) : notYet('no acknowledged write yet')), { timeoutMs: 15_000, intervalMs: 100 });
+              return 'writing';
+            },
+          },
+          {
+            title: 'POST /switchover to Patroni on the leader',
+            timeoutMs: 90_000,
+            run: async () => {
+              const c = await pool.get(byName(st.leader));
+              st.requestedAt = Date.now();
+              const res = await c.run(switchoverCommand(st.leader, st.candidate), { timeoutMs: 80_000 });
+              const answer = parseSwitchoverResponse(res.stdout);
+              if (answer.status !== 200) throw new TwincigoError(`Patroni refused the switchover (HTTP ${answer.status}): ${answer.message}`);
+              return answer.message;
+            },
+          },
+          {
+            title: 'Patroni reports the new leader running',
+            timeoutMs: 90_000,
+            run: async ({ signal, log }) => {
+              const c = await pool.get(st.probeNode);
+              const leader = await waitUntil('the new leader', async () => {
+                const l = await patroniLeader(c);
+                return l.ready && l.value !== st.leader ? l : notYet(l.ready ? `still ${l.value}` : l.why);
+              }, { timeoutMs: 80_000, intervalMs: 200, signal, log });
+              st.report.to = leader;
+              st.report.switchSeconds = Math.round((Date.now() - st.requestedAt) / 100) / 10;
+              return `${leader} after ${st.report.switchSeconds}s`;
+            },
+          },
+        ],
+      },
+      {
+        title: 'HAProxy routes :5000 to the new leader',
+        nodes: env.nodes.filter((n) => n.roles.includes('haproxy')),
+        steps: [
+          {
+            title: ':5000 → new leader',
+            timeoutMs: 60_000,
+            run: async ({ node, signal, log }) => {
+              const c = await pool.get(node);
+              const want = byName(st.report.to!).privateAddress;
+              await waitUntil(`HAProxy on ${node.name}`, async () => {
+                const r = await haproxyRoutesToLeader(c);
+                return r.ready && r.value !== want ? notYet(`routes to ${r.value}`) : r;
+              }, { timeoutMs: 50_000, intervalMs: 200, signal, log });
+              const secs = Math.round((Date.now() - st.requestedAt) / 100) / 10;
+              st.report.routedSeconds = Math.max(st.report.routedSeconds ?? 0, secs);
+              return `after ${secs}s`;
+            },
+          },
+        ],
+      },
+      {
+        title: 'Measure',
+        then: [
+          {
+            title: 'write outage and lost writes',
+            timeoutMs: 30_000,
+            run: async () => {
+              await new Promise((r) => setTimeout(r, 1000)); // a few writes on the new leader
+              const c = await pool.get(st.probeNode);
+              await c.exec(stopProbeCommand(st.run));
+              await st.probe;
+              const s = summarizeProbe(st.events);
+              const rows = await c.run(psqlQueryCommand(5000, probeRowsQuery(st.run)));
+              const present = new Set(rows.stdout.trim().split(',').filter(Boolean).map(Number));
+              const lost = st.events.filter((e) => e.ok && !present.has(e.seq)).length;
+              Object.assign(st.report, { writeOutageSeconds: s.outageSeconds, acknowledgedWrites: s.acknowledged, failedWrites: s.failed, lostWrites: lost });
+              return `outage ${s.outageSeconds}s; ${s.acknowledged} writes acknowledged, ${s.failed} failed, ${lost} lost`;
+            },
+          },
+        ],
+      },
+      {
+        title: `Old leader rejoins as a replica`,
+        then: [
+          {
+            title: 'every member streaming again',
+            timeoutMs: 130_000,
+            run: async ({ signal, log }) => {
+              const c = await pool.get(st.probeNode);
+              await waitUntil('the old leader streaming', () => patroniStreaming(c, nodes.map((n) => n.name)), { timeoutMs: 120_000, intervalMs: 500, signal, log });
+              st.report.oldLeaderRejoined = true;
+              out.report = { from: st.leader, ...(st.report as Omit<SwitchoverReport, 'from'>) };
+              return `${st.leader} streams from ${st.report.to}`;
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
