@@ -3,6 +3,7 @@ import type { Role } from '../config/roles.js';
 import type { Step, StepContext } from '../engine/types.js';
 import { ServiceError, upServices } from '../cluster/services.js';
 import { containerName } from '../remote/compose.js';
+import { reloadCommand, servicesToReload } from '../stack/reload.js';
 import { bundleOf, isConverged, noteChange, type BootstrapRun } from './context.js';
 
 /** The pieces bootstrap's steps are made of. */
@@ -33,7 +34,16 @@ export function upStep(run: BootstrapRun, title: string, services: (n: NodeConfi
       try {
         const { changed } = await upServices(c, run.env.baseDir, files(run, node), services(node), { ...(waitSec ? { waitSec } : {}), signal });
         for (const name of changed) noteChange(run, node.name, `started ${name}`);
-        return changed.length > 0 ? `started ${changed.join(', ')}` : 'already running, unchanged';
+        // a changed config file of a running, not recreated service: compose cannot see it — reload
+        const base = `${run.env.baseDir}/`;
+        const uploaded = (run.changes.get(node.name) ?? []).filter((x) => x.startsWith(`uploaded ${base}`)).map((x) => x.slice(`uploaded ${base}`.length));
+        const reloads = servicesToReload(uploaded, services(node)).filter((r) => !changed.includes(containerName(r.service)));
+        for (const r of reloads) {
+          await c.run(reloadCommand(r), { timeoutMs: 120_000 });
+          noteChange(run, node.name, `${r.how === 'restart' ? 'restarted' : 'reloaded'} ${r.service} (${r.file})`);
+        }
+        const notes = [...(changed.length > 0 ? [`started ${changed.join(', ')}`] : []), ...reloads.map((r) => `${r.how === 'restart' ? 'restarted' : 'reloaded'} ${r.service}`)];
+        return notes.length > 0 ? notes.join('; ') : 'already running, unchanged';
       } catch (err) {
         if (err instanceof ServiceError) run.diagnostics.push({ node: node.name, title: `last log lines of ${services(node).join(', ')}`, text: err.logs });
         throw err;

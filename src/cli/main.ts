@@ -134,6 +134,29 @@ export function buildProgram(): Command {
         return switchover(g, opts.to, wait);
       });
     });
+  program
+    .command('failover-test')
+    .description('a measured drill: break the leader on purpose, measure write/read outage and lost writes, restore; exit 0 passed, 1 failed')
+    .option('-s, --scenario <name>', 'kill-leader | stop-leader | switchover | node-down | partition | replica-loss', 'kill-leader')
+    .option('--runs <n>', 'repeat and report the median', '1')
+    .option('--max-outage <seconds>', 'fail above this write outage (default: the scenario\'s goal)')
+    .option('--timeout <seconds>', 'hard limit per run; what was broken is restored', '400')
+    .option('--lock-wait <seconds>', 'wait this long for a held lock', '0')
+    .action(async (opts: { scenario: string; runs: string; maxOutage?: string; timeout: string; lockWait: string }, cmd: Command) => {
+      const { failoverTest } = await import('./commands/failover-test.js');
+      const { SCENARIOS } = await import('../failover/scenarios.js');
+      await run(cmd, (g) => {
+        if (!(SCENARIOS as readonly string[]).includes(opts.scenario)) throw new UsageError(`--scenario must be one of ${SCENARIOS.join(', ')}`);
+        const runs = Number(opts.runs);
+        if (!Number.isInteger(runs) || runs < 1) throw new UsageError('--runs takes a whole number ≥ 1');
+        const max = opts.maxOutage === undefined ? undefined : Number(opts.maxOutage);
+        if (max !== undefined && !(max >= 0)) throw new UsageError('--max-outage takes a number of seconds');
+        const timeout = Number(opts.timeout);
+        const wait = Number(opts.lockWait);
+        if (!(timeout > 0) || !(wait >= 0)) throw new UsageError('--timeout and --lock-wait take seconds');
+        return failoverTest(g, { scenario: opts.scenario as never, runs, maxOutageSeconds: max, timeoutSec: timeout, lockWaitSec: wait });
+      });
+    });
   const lockCmd = program.command('lock').description("the environment's lock: bootstrap and deploy hold it while they run");
   for (const action of ['status', 'acquire', 'release'] as const) {
     const sub = lockCmd.command(action).description(

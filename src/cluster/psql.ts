@@ -28,10 +28,11 @@ export async function psqlViaHaproxy(conn: SshConnection, sql: string, timeoutMs
 }
 
 /**
- * One query through the node's HAProxy (5000 → leader, 5001 → replicas), unaligned output; exit
- * code and stderr returned as they are: a health check decides what a failure means.
+ * One query through the node's HAProxy (5000 → leader, 5001 → replicas) or to the node's own
+ * PostgreSQL (5432), unaligned output; exit code and stderr returned as they are: a health check
+ * decides what a failure means.
  */
-export function psqlQueryCommand(port: 5000 | 5001, query: string) {
+export function psqlQueryCommand(port: 5000 | 5001 | 5432, query: string) {
   const script = 'PGPASSWORD="$PATRONI_SUPERUSER_PASSWORD" PGCONNECT_TIMEOUT=3 exec psql -X -At -h 127.0.0.1 -p "$1" -U postgres -d postgres -c "$2"';
   return execIn('patroni', ['sh', '-c', script, 'sh', String(port), query]);
 }

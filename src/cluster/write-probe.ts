@@ -2,70 +2,104 @@ import { execIn } from '../remote/compose.js';
 import type { Command } from '../remote/shell.js';
 
 /**
- * The write probe: a loop inside a node's patroni container that inserts one row through that
- * node's HAProxy :5000 every interval — a new connection each time, as an application reconnecting
- * would — and prints `ok|err <seq> <epoch ms>` per attempt. It stops when its stop file appears or
- * after maxSec (so a lost operator connection never leaves it running). Rows carry the run id, so
- * acknowledged writes can be looked for on the new leader afterwards (lost writes = the real RPO).
+ * The write and read probes, run inside a node's patroni container against that node's HAProxy:
+ * writes through :5000 (the leader), reads through :5001 (replicas), one statement every interval
+ * on a kept connection — as an application's pool would — reconnecting after a failure. Each
+ * answer is a line `w|r ok|err <seq> <server address> <epoch ms>` stamped when it arrives. Written
+ * rows carry the run id and sequence number, so acknowledged writes can be looked for on the new
+ * leader afterwards (lost writes: the real RPO). Stops when its stop file appears or after maxSec,
+ * so a lost operator connection never leaves it running.
  */
 const SCRIPT = [
-  'run="$1"; interval="$2"; max="$3"; stop="/tmp/twincigo-probe-$run.stop"',
+  'run="$1"; interval="$2"; max="$3"; stop="/tmp/twincigo-probe-$run.stop"; seqf="/tmp/twincigo-probe-$run.seq"',
   'export PGPASSWORD="$PATRONI_SUPERUSER_PASSWORD" PGCONNECT_TIMEOUT=1',
-  'q() { psql -X -qAt -v ON_ERROR_STOP=1 -h 127.0.0.1 -p 5000 -U postgres -d postgres -c "$1" >/dev/null 2>&1; }',
-  'q "create schema if not exists twincigo; create table if not exists twincigo.write_probe (run text not null, seq int not null, at timestamptz not null default clock_timestamp(), primary key (run, seq))" || echo "setup-failed"',
-  'end=$(( $(date +%s) + max )); i=0',
-  'while [ ! -e "$stop" ] && [ "$(date +%s)" -lt "$end" ]; do',
-  '  i=$((i + 1))',
-  '  if q "insert into twincigo.write_probe (run, seq) values (\'$run\', $i)"; then echo "ok $i $(date +%s%3N)"; else echo "err $i $(date +%s%3N)"; fi',
-  '  sleep "$interval"',
-  'done',
-  'rm -f "$stop"',
+  'end=$(( $(date +%s) + max ))',
+  'alive() { [ ! -e "$stop" ] && [ "$(date +%s)" -lt "$end" ]; }',
+  'sql() { psql -X -qAt -F " " -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$1" -U postgres -d postgres 2>/dev/null; }',
+  'echo "create schema if not exists twincigo; create table if not exists twincigo.write_probe (run text not null, seq int not null, at timestamptz not null default clock_timestamp(), primary key (run, seq));" | sql 5000 >/dev/null || echo "setup-failed"',
+  'echo 0 > "$seqf"',
+  // one kept connection per attempt; psql ends at the first error (ON_ERROR_STOP) and the loop reconnects
+  'writes() {',
+  '  while alive; do',
+  '    while alive; do i=$(( $(cat "$seqf") + 1 )); echo "$i" > "$seqf"',
+  '      echo "insert into twincigo.write_probe (run, seq) values (\'$run\', $i) returning \'ok\', seq, host(inet_server_addr());"; sleep "$interval"; done |',
+  '      sql 5000 | while read -r a b c; do echo "w $a $b $c $(date +%s%3N)"; done',
+  '    alive && echo "w err $(cat "$seqf") - $(date +%s%3N)" && sleep "$interval"',
+  '  done',
+  '}',
+  'reads() {',
+  '  while alive; do',
+  '    while alive; do echo "select \'ok\', 0, host(inet_server_addr());"; sleep "$interval"; done |',
+  '      sql 5001 | while read -r a b c; do echo "r $a $b $c $(date +%s%3N)"; done',
+  '    alive && echo "r err 0 - $(date +%s%3N)" && sleep "$interval"',
+  '  done',
+  '}',
+  'writes & reads & wait',
+  'rm -f "$stop" "$seqf"',
 ].join('\n');
 
 export const probeRunId = () => `p${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
-export function writeProbeCommand(run: string, intervalSec = 0.1, maxSec = 300): Command {
+export function writeProbeCommand(run: string, intervalSec = 0.1, maxSec = 600): Command {
   if (!/^[a-z0-9]+$/.test(run)) throw new Error(`bad probe run id ${run}`);
   return execIn('patroni', ['sh', '-c', SCRIPT, 'sh', run, String(intervalSec), String(maxSec)]);
 }
 
 export const stopProbeCommand = (run: string): Command => execIn('patroni', ['touch', `/tmp/twincigo-probe-${run}.stop`]);
 
-/** The acknowledged sequence numbers of a run that the current leader has (through :5000). */
+/** The sequence numbers of a run that the current leader has (asked through :5000). */
 export const probeRowsQuery = (run: string) => `select coalesce(string_agg(seq::text, ',' order by seq), '') from twincigo.write_probe where run = '${run}'`;
 
 export interface ProbeEvent {
+  kind: 'w' | 'r';
   ok: boolean;
   seq: number;
+  /** The server that answered (HAProxy's choice), null for a failure. */
+  addr: string | null;
   atMs: number;
 }
 
 export function parseProbeLine(line: string): ProbeEvent | null {
-  const m = /^(ok|err) (\d+) (\d+)$/.exec(line.trim());
-  return m ? { ok: m[1] === 'ok', seq: Number(m[2]), atMs: Number(m[3]) } : null;
+  const m = /^(w|r) (ok|err) (\d+) (\S+) (\d+)$/.exec(line.trim());
+  if (!m) return null;
+  return { kind: m[1] as 'w' | 'r', ok: m[2] === 'ok', seq: Number(m[3]), addr: m[4] === '-' ? null : m[4]!, atMs: Number(m[5]) };
+}
+
+/** Feeds streamed probe output (chunks may split lines) into an event list. */
+export function probeCollector(events: ProbeEvent[]): (chunk: string) => void {
+  let rest = '';
+  return (chunk) => {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop() ?? '';
+    for (const l of lines) {
+      const e = parseProbeLine(l);
+      if (e) events.push(e);
+    }
+  };
 }
 
 export interface ProbeSummary {
   attempts: number;
   acknowledged: number;
   failed: number;
-  /** The longest time between two acknowledged writes, in seconds (the write outage). */
+  /** The longest time between two acknowledged answers, in seconds (the outage). */
   outageSeconds: number;
-  /** When the longest gap started and ended (epoch ms), null without two acknowledged writes. */
+  /** When the longest gap started and ended (epoch ms), null without two acknowledged answers. */
   gap: { fromMs: number; toMs: number } | null;
 }
 
-export function summarizeProbe(events: readonly ProbeEvent[]): ProbeSummary {
-  const acks = events.filter((e) => e.ok).sort((a, b) => a.atMs - b.atMs);
+export function summarizeProbe(events: readonly ProbeEvent[], kind: 'w' | 'r' = 'w'): ProbeSummary {
+  const mine = events.filter((e) => e.kind === kind);
+  const acks = mine.filter((e) => e.ok).sort((a, b) => a.atMs - b.atMs);
   let gap: ProbeSummary['gap'] = null;
   for (let i = 1; i < acks.length; i++) {
     const d = acks[i]!.atMs - acks[i - 1]!.atMs;
     if (!gap || d > gap.toMs - gap.fromMs) gap = { fromMs: acks[i - 1]!.atMs, toMs: acks[i]!.atMs };
   }
   return {
-    attempts: events.length,
+    attempts: mine.length,
     acknowledged: acks.length,
-    failed: events.length - acks.length,
+    failed: mine.length - acks.length,
     outageSeconds: gap ? Math.round((gap.toMs - gap.fromMs) / 100) / 10 : 0,
     gap,
   };

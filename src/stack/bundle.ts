@@ -60,8 +60,12 @@ function nodeEnv(env: EnvironmentConfig, node: NodeConfig, values: EnvValues, op
   return `# Rendered by twincigo for ${node.name} (${env.name}); 0600, do not edit on the node.\n${[...out].map(([k, v]) => `${k}=${quote(v)}`).join('\n')}\n`;
 }
 
-/** A config file shipped as is (compose/config/<name>): holds no secret, keys are substituted at start. */
-const staticConfig = (name: string): BundleFile => file(`config/${name}`, readFileSync(`${COMPOSE_DIR}config/${name}`, 'utf8'));
+/**
+ * A config file shipped as is (compose/config/<name>): holds no secret, keys are substituted at
+ * start. `dir`: files a service reloads in place live in a folder of their own, mounted as a
+ * folder — a single-file bind mount keeps the old inode when the file is replaced atomically.
+ */
+const staticConfig = (name: string, dir = ''): BundleFile => file(`config/${dir ? `${dir}/` : ''}${name}`, readFileSync(`${COMPOSE_DIR}config/${name}`, 'utf8'));
 
 function patroniImageFiles(): BundleFile[] {
   const dir = `${COMPOSE_DIR}images/patroni/`;
@@ -85,10 +89,10 @@ export function renderNode(env: EnvironmentConfig, node: NodeConfig, values: Env
     }
   }
   if (node.roles.includes('patroni')) {
-    files.push(file('config/patroni.yml', patroniConfig(env, node, values.values)));
+    files.push(file('config/patroni/patroni.yml', patroniConfig(env, node, values.values)));
     files.push(...patroniImageFiles());
   }
-  if (node.roles.includes('haproxy')) files.push(file('config/haproxy.cfg', haproxyConfig(env.nodes)));
+  if (node.roles.includes('haproxy')) files.push(file('config/haproxy/haproxy.cfg', haproxyConfig(env.nodes)));
   const prod = env.profile === 'prod';
   if (node.roles.includes('supabase')) {
     files.push(staticConfig('kong.yml'));
@@ -96,7 +100,7 @@ export function renderNode(env: EnvironmentConfig, node: NodeConfig, values: Env
   }
   if (node.roles.includes('monitoring')) {
     files.push(staticConfig('grafana-datasources.yml'));
-    if (prod) files.push(file('config/prometheus.yml', prometheusConfig(env.nodes)), staticConfig('alerts.yml'), staticConfig('alertmanager.yml'));
+    if (prod) files.push(file('config/prometheus/prometheus.yml', prometheusConfig(env.nodes)), staticConfig('alerts.yml', 'prometheus'), staticConfig('alertmanager.yml', 'alertmanager'));
   }
   files.push(file('.env', nodeEnv(env, node, values, opts), true));
   return { node: node.name, files, composeFiles };

@@ -6,7 +6,8 @@ export const REPLICA_MAX_LAG = '16MB';
 /**
  * haproxy.cfg, the same on every node: 5000 → the Patroni leader (GET /primary), 5001 → replicas
  * under the lag limit (GET /replica?lag=…), stats on 7000 with a password from the environment.
- * Fast checks (1 s, 500 ms when a server changes state, down after 2) so HAProxy follows a new
+ * Fast checks (1 s; 500 ms while a server changes state and while it is down, so a replica just
+ * promoted is picked up within half a second; down after 2 failures) so HAProxy follows a new
  * leader within seconds; connections to a demoted server are cut at once.
  */
 export function haproxyConfig(nodes: NodeConfig[]): string {
@@ -41,7 +42,7 @@ listen primary
   bind *:5000
   option httpchk GET /primary
   http-check expect status 200
-  default-server inter 1s fastinter 500ms downinter 2s fall 2 rise 1 on-marked-down shutdown-sessions
+  default-server inter 1s fastinter 500ms downinter 500ms fall 2 rise 1 on-marked-down shutdown-sessions
 ${servers}
 
 listen replicas
@@ -49,7 +50,7 @@ listen replicas
   balance roundrobin
   option httpchk GET /replica?lag=${REPLICA_MAX_LAG}
   http-check expect status 200
-  default-server inter 1s fastinter 500ms downinter 2s fall 2 rise 1 on-marked-down shutdown-sessions
+  default-server inter 1s fastinter 500ms downinter 500ms fall 2 rise 1 on-marked-down shutdown-sessions
 ${servers}
 `;
 }

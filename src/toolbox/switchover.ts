@@ -3,7 +3,7 @@ import { haproxyRoutesToLeader, patroniLeader, patroniMembers, patroniStreaming,
 import { psqlQueryCommand } from '../cluster/psql.js';
 import { parseSwitchoverResponse, switchoverCommand } from '../cluster/switchover.js';
 import { notYet, ready, waitUntil } from '../cluster/wait.js';
-import { parseProbeLine, probeRowsQuery, probeRunId, stopProbeCommand, summarizeProbe, writeProbeCommand, type ProbeEvent } from '../cluster/write-probe.js';
+import { probeCollector, probeRowsQuery, probeRunId, stopProbeCommand, summarizeProbe, writeProbeCommand, type ProbeEvent } from '../cluster/write-probe.js';
 import type { Plan } from '../engine/types.js';
 import { TwincigoError, UsageError } from '../errors.js';
 import type { SshPool } from '../ssh/pool.js';
@@ -93,20 +93,15 @@ export function switchoverPlan(pool: SshPool, env: EnvironmentConfig, target: Sw
               const c = await pool.get(st.probeNode);
               st.probe = c
                 .exec(writeProbeCommand(st.run), {
-                  timeoutMs: 320_000,
-                  onStdout: (chunk) => {
-                    for (const line of chunk.split('\n')) {
-                      const e = parseProbeLine(line);
-                      if (e) st.events.push(e);
-                    }
-                  },
+                  timeoutMs: 620_000,
+                  onStdout: probeCollector(st.events),
                 })
                 .catch(() => undefined);
               onCleanup('stop the write probe', async () => {
                 await c.exec(stopProbeCommand(st.run)).catch(() => undefined);
                 await st.probe;
               });
-              await waitUntil('the write probe', async () => (st.events.filter((e) => e.ok).length >= 5 ? ready(true) : notYet('no acknowledged write yet')), { timeoutMs: 15_000, intervalMs: 100 });
+              await waitUntil('the write probe', async () => (st.events.filter((e) => e.kind === 'w' && e.ok).length >= 5 ? ready(true) : notYet('no acknowledged write yet')), { timeoutMs: 15_000, intervalMs: 100 });
               return 'writing';
             },
           },
@@ -173,7 +168,7 @@ export function switchoverPlan(pool: SshPool, env: EnvironmentConfig, target: Sw
               const s = summarizeProbe(st.events);
               const rows = await c.run(psqlQueryCommand(5000, probeRowsQuery(st.run)));
               const present = new Set(rows.stdout.trim().split(',').filter(Boolean).map(Number));
-              const lost = st.events.filter((e) => e.ok && !present.has(e.seq)).length;
+              const lost = st.events.filter((e) => e.kind === 'w' && e.ok && !present.has(e.seq)).length;
               Object.assign(st.report, { writeOutageSeconds: s.outageSeconds, acknowledgedWrites: s.acknowledged, failedWrites: s.failed, lostWrites: lost });
               return `outage ${s.outageSeconds}s; ${s.acknowledged} writes acknowledged, ${s.failed} failed, ${lost} lost`;
             },

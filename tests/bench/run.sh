@@ -18,3 +18,7 @@ if [ "${BENCH_LAB:-1}" = 1 ]; then
   echo "== twincigo bootstrap on the lab (bare nodes with images → healthy; no-op re-run)"
   node tests/bench/bootstrap.ts
 fi
+if [ "${BENCH_LAB:-1}" = 1 ]; then
+  echo "== twincigo failover-test on the lab (every scenario, median of 3; Patroni defaults and synchronous mode for reference)"
+  node tests/bench/failover.ts
+fi

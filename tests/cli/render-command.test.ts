@@ -36,7 +36,7 @@ describe('twincigo render', () => {
     expect(res.code).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['ash-1', 'ash-2', 'hil-1']);
     expect(statSync(join(out, 'hil-1', '.env')).mode & 0o777).toBe(0o600);
-    expect(statSync(join(out, 'hil-1', 'config', 'patroni.yml')).mode & 0o777).toBe(0o644);
+    expect(statSync(join(out, 'hil-1', 'config', 'patroni', 'patroni.yml')).mode & 0o777).toBe(0o644);
     expect(readFileSync(join(out, 'hil-1', '.env'), 'utf8')).toContain(`POSTGRES_PASSWORD=${SECRET}`);
     expect(res.stdout + res.stderr).not.toContain(SECRET);
     expect(readdirSync(tmp.dir).filter((f) => f.startsWith('.twincigo-render-'))).toEqual([]);

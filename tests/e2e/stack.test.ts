@@ -27,8 +27,8 @@ beforeAll(async () => {
   await lab.upload();
   conns = lab.conns;
   bundles = lab.bundles;
-  const modes = await conns[0]!.run(run('stat', '-c', '%a %n', `${BASE}/.env`, `${BASE}/config/patroni.yml`));
-  expect(modes.stdout).toBe(`600 ${BASE}/.env\n644 ${BASE}/config/patroni.yml\n`);
+  const modes = await conns[0]!.run(run('stat', '-c', '%a %n', `${BASE}/.env`, `${BASE}/config/patroni/patroni.yml`));
+  expect(modes.stdout).toBe(`600 ${BASE}/.env\n644 ${BASE}/config/patroni/patroni.yml\n`);
 });
 
 afterAll(() => lab.teardown());

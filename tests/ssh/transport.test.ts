@@ -168,8 +168,9 @@ describe.each(['root', SUDO_USER])('upload as %s', (user) => {
 
   it('is atomic: a reader polling the file only ever sees the old or the new content, and no temp file stays', async () => {
     const file = join(dir, 'big.bin');
-    const A = Buffer.alloc(4 * 1024 * 1024, 'a');
-    const B = Buffer.alloc(4 * 1024 * 1024, 'b');
+    // 2 MiB: several SFTP writes each, while the reader hashes in a tight loop (heavy on a busy machine)
+    const A = Buffer.alloc(2 * 1024 * 1024, 'a');
+    const B = Buffer.alloc(2 * 1024 * 1024, 'b');
     await upload(conn, [{ remotePath: file, content: A }]);
     const stop = join(tmp.dir, `stop-${user}`);
     const reader = conn.exec(`while [ ! -e ${stop} ]; do sha256sum ${file} | cut -c1-64; done`);
@@ -180,7 +181,7 @@ describe.each(['root', SUDO_USER])('upload as %s', (user) => {
     for (const h of seen) expect([sha256(A), sha256(B)]).toContain(h);
     const leftovers = await conn.exec(`ls -A ${dir} | grep twincigo || true`);
     expect(leftovers.stdout).toBe('');
-  });
+  }, 90_000);
 });
 
 describe('host keys', () => {

@@ -97,7 +97,7 @@ describe('haproxy.cfg', () => {
     expect(cfg).toMatch(/listen primary\n  bind \*:5000\n  option httpchk GET \/primary/);
     expect(cfg).toMatch(/listen replicas\n  bind \*:5001\n  balance roundrobin\n  option httpchk GET \/replica\?lag=16MB/);
     expect(cfg.match(/server hil-1 10\.0\.0\.1:5432 check port 8008/g)).toHaveLength(2);
-    expect(cfg).toMatch(/inter 1s fastinter 500ms downinter 2s fall 2 rise 1 on-marked-down shutdown-sessions/);
+    expect(cfg).toMatch(/inter 1s fastinter 500ms downinter 500ms fall 2 rise 1 on-marked-down shutdown-sessions/);
   });
   it('protects the stats page with a password from the environment, not in the file', () => {
     expect(cfg).toContain('stats auth "admin:${HAPROXY_STATS_PASSWORD}"');
@@ -109,7 +109,7 @@ describe('per-node bundles', () => {
     const b = renderNode(envOf('dev'), nodes[0]!, values());
     expect(b.composeFiles.slice(0, 3)).toEqual(['compose/etcd.yml', 'compose/patroni.yml', 'compose/haproxy.yml']);
     const paths = b.files.map((f) => f.path);
-    expect(paths).toEqual(expect.arrayContaining(['config/patroni.yml', 'config/haproxy.cfg', 'images/patroni/Dockerfile', 'config/kong.yml', '.env']));
+    expect(paths).toEqual(expect.arrayContaining(['config/patroni/patroni.yml', 'config/haproxy/haproxy.cfg', 'images/patroni/Dockerfile', 'config/kong.yml', '.env']));
     expect(b.composeFiles).toContain('compose/supabase.yml');
   });
 
@@ -128,11 +128,11 @@ describe('per-node bundles', () => {
 
   it('prod renders Prometheus targets for every node and ships the alerting rules', () => {
     const b = renderNode(envOf('prod'), nodes[2]!, values());
-    const prom = parse(b.files.find((f) => f.path === 'config/prometheus.yml')!.content);
+    const prom = parse(b.files.find((f) => f.path === 'config/prometheus/prometheus.yml')!.content);
     expect(prom.scrape_configs.find((j: any) => j.job_name === 'patroni').static_configs.map((c: any) => c.targets[0])).toEqual(['10.0.0.1:8008', '10.0.0.2:8008', '10.0.0.3:8008']);
-    const alerts = b.files.find((f) => f.path === 'config/alerts.yml')!.content;
+    const alerts = b.files.find((f) => f.path === 'config/prometheus/alerts.yml')!.content;
     for (const a of ['PatroniNoLeader', 'ReplicationLagHigh', 'EtcdNoQuorum', 'DiskAlmostFull']) expect(alerts).toContain(a);
-    expect(renderNode(envOf('dev'), nodes[2]!, values()).files.map((f) => f.path)).not.toContain('config/prometheus.yml');
+    expect(renderNode(envOf('dev'), nodes[2]!, values()).files.map((f) => f.path)).not.toContain('config/prometheus/prometheus.yml');
   });
 
   it('every compose service pins its image (no latest) and lets the env override it', () => {
@@ -240,5 +240,17 @@ describe('Supabase SQL', () => {
     expect(sql).toMatch(/RAISE WARNING 'twincigo: optional extension % is not available in this image: skipped', 'pgsodium'/);
     expect(literal("a'b")).toBe("'a''b'");
     expect(() => literal('a\0b')).toThrow();
+  });
+});
+
+describe('config reloads', () => {
+  it('maps changed config files to their service once, with the way it takes them', async () => {
+    const { reloadCommand, servicesToReload } = await import('../../src/stack/reload.js');
+    const { render } = await import('../../src/remote/shell.js');
+    const r = servicesToReload(['config/haproxy/haproxy.cfg', 'config/prometheus/prometheus.yml', 'config/prometheus/alerts.yml', 'compose/etcd.yml'], ['haproxy', 'prometheus', 'etcd']);
+    expect(r.map((x) => x.service)).toEqual(['haproxy', 'prometheus']);
+    expect(render(reloadCommand(r[0]!))).toBe('docker kill --signal USR2 twincigo-haproxy-1');
+    expect(servicesToReload(['config/kong.yml'], ['kong']).map((x) => render(reloadCommand(x)))).toEqual(['docker restart twincigo-kong-1']);
+    expect(servicesToReload(['config/haproxy/haproxy.cfg'], ['patroni'])).toEqual([]);
   });
 });

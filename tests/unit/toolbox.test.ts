@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSwitchoverResponse, switchoverCommand } from '../../src/cluster/switchover.js';
-import { parseProbeLine, summarizeProbe, writeProbeCommand } from '../../src/cluster/write-probe.js';
+import { probeCollector, summarizeProbe, writeProbeCommand, type ProbeEvent } from '../../src/cluster/write-probe.js';
 import { nodePrefixes, PrefixedLines } from '../../src/output/lines.js';
 import { execIn } from '../../src/remote/compose.js';
 import { render } from '../../src/remote/shell.js';
@@ -77,9 +77,15 @@ describe('write probe', () => {
     expect(render(writeProbeCommand('p1abc', 0.1, 60))).toMatch(/ sh p1abc 0\.1 60$/);
   });
 
-  it('outage = the longest gap between acknowledged writes', () => {
-    const events = ['ok 1 1000', 'ok 2 1100', 'err 3 1300', 'err 4 2400', 'ok 5 3600', 'ok 6 3700', 'garbage'].map(parseProbeLine).filter((e) => e !== null);
+  it('outage = the longest gap between acknowledged answers, writes and reads apart', () => {
+    const events: ProbeEvent[] = [];
+    const feed = probeCollector(events);
+    feed('w ok 1 10.0.0.1 1000\nw ok 2 10.0.0.1 11');
+    feed('00\nr ok 0 10.0.0.2 1150\nw err 3 - 1300\nw err 4 - 2400\nr ok 0 10.0.0.2 1250\nw ok 5 10.0.0.3 3600\nw ok 6 10.0.0.3 3700\ngarbage\n');
+    expect(events[1]).toEqual({ kind: 'w', ok: true, seq: 2, addr: '10.0.0.1', atMs: 1100 });
+    expect(events[3]).toEqual({ kind: 'w', ok: false, seq: 3, addr: null, atMs: 1300 });
     expect(summarizeProbe(events)).toEqual({ attempts: 6, acknowledged: 4, failed: 2, outageSeconds: 2.5, gap: { fromMs: 1100, toMs: 3600 } });
+    expect(summarizeProbe(events, 'r')).toMatchObject({ attempts: 2, acknowledged: 2, outageSeconds: 0.1 });
     expect(summarizeProbe([]).outageSeconds).toBe(0);
   });
 });

@@ -1,0 +1,58 @@
+import type { DrillResult } from './drill.js';
+import type { Scenario } from './scenarios.js';
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length === 0 ? 0 : s.length % 2 ? s[m]! : Math.round(((s[m - 1]! + s[m]!) / 2) * 10) / 10;
+};
+
+export interface FailoverReport extends Omit<DrillResult, 'failures'> {
+  runs: DrillResult[];
+  maxOutageSeconds: number;
+}
+
+/** N runs → one report: medians of the outages, every write lost counted, passed only if every run passed. */
+export function aggregate(scenario: Scenario, runs: DrillResult[], maxOutageSeconds: number): FailoverReport {
+  const last = runs.at(-1)!;
+  return {
+    scenario,
+    oldLeader: runs[0]!.oldLeader,
+    newLeader: last.newLeader,
+    writeOutageSeconds: median(runs.map((r) => r.writeOutageSeconds)),
+    readOutageSeconds: median(runs.map((r) => r.readOutageSeconds)),
+    acknowledgedWrites: runs.reduce((s, r) => s + r.acknowledgedWrites, 0),
+    failedWrites: runs.reduce((s, r) => s + r.failedWrites, 0),
+    lostWrites: runs.reduce((s, r) => s + r.lostWrites, 0),
+    timelineBefore: runs[0]!.timelineBefore,
+    timelineAfter: last.timelineAfter,
+    oldLeaderRejoined: runs.every((r) => r.oldLeaderRejoined),
+    splitBrainSeconds: Math.max(...runs.map((r) => r.splitBrainSeconds)),
+    timeline: {
+      leaderLost: median(runs.map((r) => r.timeline.leaderLost ?? 0)),
+      newLeader: median(runs.map((r) => r.timeline.newLeader ?? 0)),
+      firstWriteOnNewLeader: median(runs.map((r) => r.timeline.firstWriteOnNewLeader ?? 0)),
+    },
+    passed: runs.every((r) => r.passed),
+    maxOutageSeconds,
+    runs,
+  };
+}
+
+export function reportTable(r: FailoverReport): string {
+  const n = r.runs.length;
+  const head = `failover-test ${r.scenario}: ${r.passed ? 'PASSED' : 'FAILED'}${n > 1 ? ` (median of ${n} runs)` : ''}`;
+  const rows: Array<[string, string]> = [
+    ['leader', `${r.oldLeader} → ${r.newLeader ?? '—'} (timeline ${r.timelineBefore} → ${r.timelineAfter ?? '?'})`],
+    ['write outage', `${r.writeOutageSeconds}s (limit ${r.maxOutageSeconds}s)`],
+    ['read outage', `${r.readOutageSeconds}s`],
+    ['writes', `${r.acknowledgedWrites} acknowledged, ${r.failedWrites} failed, ${r.lostWrites} lost`],
+    ['after the fault', `leader lost ${r.timeline.leaderLost ?? '—'}s · new leader ${r.timeline.newLeader ?? '—'}s · first write on it ${r.timeline.firstWriteOnNewLeader ?? '—'}s`],
+    ['split brain', r.splitBrainSeconds > 0 ? `two primaries for ${r.splitBrainSeconds}s` : 'never two primaries'],
+    ['old leader', r.oldLeaderRejoined ? 'rejoined as a replica, streaming' : 'NOT back'],
+  ];
+  const lines = [head, ...rows.map(([k, v]) => `  ${k.padEnd(16)} ${v}`)];
+  if (n > 1) lines.push('  runs:', ...r.runs.map((x, i) => `    ${i + 1}. outage ${x.writeOutageSeconds}s / read ${x.readOutageSeconds}s, ${x.lostWrites} lost${x.passed ? '' : ` — ${x.failures.join('; ')}`}`));
+  for (const f of r.runs.flatMap((x) => x.failures)) lines.push(`  ✖ ${f}`);
+  return lines.join('\n');
+}

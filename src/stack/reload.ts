@@ -1,0 +1,29 @@
+import { containerName } from '../remote/compose.js';
+import { root, type Command } from '../remote/shell.js';
+
+/**
+ * Config files that services read from a bind mount: compose does not see their content, so a
+ * changed file leaves the running container as it was. Each names how its service takes a new
+ * version: a signal (reload in place) or a restart.
+ */
+export const CONFIG_RELOAD: ReadonlyArray<{ file: string; service: string; how: { signal: string } | 'restart'; why: string }> = [
+  { file: 'config/haproxy/haproxy.cfg', service: 'haproxy', how: { signal: 'USR2' }, why: 'master-worker reload: new workers, established connections kept' },
+  { file: 'config/patroni/patroni.yml', service: 'patroni', how: { signal: 'HUP' }, why: 'Patroni reloads; PostgreSQL parameters that need a restart show as pending restart' },
+  { file: 'config/kong.yml', service: 'kong', how: 'restart', why: 'declarative config is read at start' },
+  { file: 'config/grafana-datasources.yml', service: 'grafana', how: 'restart', why: 'provisioning is read at start' },
+  { file: 'config/prometheus/prometheus.yml', service: 'prometheus', how: { signal: 'HUP' }, why: 'Prometheus reloads on SIGHUP' },
+  { file: 'config/prometheus/alerts.yml', service: 'prometheus', how: { signal: 'HUP' }, why: 'rule files reload with the config' },
+  { file: 'config/alertmanager/alertmanager.yml', service: 'alertmanager', how: { signal: 'HUP' }, why: 'Alertmanager reloads on SIGHUP' },
+  { file: 'config/Caddyfile', service: 'caddy', how: 'restart', why: 'the TLS entry point is small and restarts in a second' },
+];
+
+/** The services whose config files (paths relative to the base dir) changed, once each. */
+export function servicesToReload(changedFiles: readonly string[], services: readonly string[]): Array<(typeof CONFIG_RELOAD)[number]> {
+  const seen = new Set<string>();
+  return CONFIG_RELOAD.filter((c) => changedFiles.includes(c.file) && services.includes(c.service) && !seen.has(c.service) && seen.add(c.service));
+}
+
+export function reloadCommand(entry: (typeof CONFIG_RELOAD)[number]): Command {
+  const c = containerName(entry.service);
+  return entry.how === 'restart' ? root('docker', 'restart', c) : root('docker', 'kill', '--signal', entry.how.signal, c);
+}

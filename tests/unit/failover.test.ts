@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import type { NodeConfig } from '../../src/config/model.js';
+import type { DrillResult } from '../../src/failover/drill.js';
+import { aggregate, reportTable } from '../../src/failover/report.js';
+import { faultFor, SCENARIO_INFO, SCENARIOS } from '../../src/failover/scenarios.js';
+import { render } from '../../src/remote/shell.js';
+
+const node = (name: string, ip: string): NodeConfig => ({ name, host: ip, privateAddress: ip, roles: ['etcd', 'patroni', 'haproxy'], ssh: {} });
+const [a, b, c] = [node('hil-1', '10.0.0.1'), node('ash-1', '10.0.0.2'), node('ash-2', '10.0.0.3')];
+
+describe('failover scenarios', () => {
+  it('every scenario has a goal; the leader moves except when a replica is lost', () => {
+    expect(SCENARIOS.map((s) => [s, SCENARIO_INFO[s].maxOutageSeconds, SCENARIO_INFO[s].leaderChanges])).toEqual([
+      ['kill-leader', 20, true], ['stop-leader', 5, true], ['switchover', 5, true], ['node-down', 25, true], ['partition', 25, true], ['replica-loss', 1, false],
+    ]);
+  });
+
+  it('faults and their restores are exact commands on the target node', () => {
+    const kill = faultFor('kill-leader', a!, [b!, c!]);
+    expect([render(kill.inject, { sudo: true }), render(kill.restore, { sudo: true })]).toEqual(['sudo -n -- docker kill twincigo-patroni-1', 'sudo -n -- docker start twincigo-patroni-1']);
+    expect(render(faultFor('stop-leader', a!, []).inject)).toBe('docker stop --time 45 twincigo-patroni-1');
+    const down = faultFor('node-down', a!, []);
+    expect(render(down.inject)).toBe("sh -c 'docker ps -q --filter label=com.docker.compose.project=twincigo > /tmp/twincigo-node-down.ids && xargs -r docker kill < /tmp/twincigo-node-down.ids >/dev/null'");
+    expect(render(down.restore)).toContain('xargs -r docker start < /tmp/twincigo-node-down.ids');
+  });
+
+  it('a partition drops the peers both ways in a chain of its own; the heal removes it and can run twice', () => {
+    const p = faultFor('partition', a!, [b!, c!]);
+    expect(render(p.inject)).toBe(
+      "sh -c 'iptables -N TWINCIGO-PARTITION 2>/dev/null || iptables -F TWINCIGO-PARTITION' && " +
+        'iptables -A TWINCIGO-PARTITION -s 10.0.0.2 -j DROP && iptables -A TWINCIGO-PARTITION -d 10.0.0.2 -j DROP && ' +
+        'iptables -A TWINCIGO-PARTITION -s 10.0.0.3 -j DROP && iptables -A TWINCIGO-PARTITION -d 10.0.0.3 -j DROP && ' +
+        'iptables -I INPUT 1 -j TWINCIGO-PARTITION && iptables -I OUTPUT 1 -j TWINCIGO-PARTITION',
+    );
+    expect(render(p.restore)).toMatch(/^sh -c 'while iptables -D INPUT -j TWINCIGO-PARTITION .*; sh -c 'iptables -F TWINCIGO-PARTITION 2>\/dev\/null; iptables -X TWINCIGO-PARTITION 2>\/dev\/null; true'$/);
+  });
+});
+
+const result = (outage: number, extra: Partial<DrillResult> = {}): DrillResult => ({
+  scenario: 'kill-leader', oldLeader: 'hil-1', newLeader: 'ash-1', writeOutageSeconds: outage, readOutageSeconds: 0.5, acknowledgedWrites: 100, failedWrites: 10,
+  lostWrites: 0, timelineBefore: 1, timelineAfter: 2, oldLeaderRejoined: true, splitBrainSeconds: 0,
+  timeline: { leaderLost: outage - 1, newLeader: outage - 0.5, firstWriteOnNewLeader: outage }, passed: outage <= 20, failures: outage <= 20 ? [] : [`write outage ${outage}s > 20s`], ...extra,
+});
+
+describe('failover report', () => {
+  it('medians of the outages, writes summed, passed only when every run passed', () => {
+    const r = aggregate('kill-leader', [result(17), result(22), result(19, { lostWrites: 1, passed: false, failures: ['1 acknowledged writes lost'] })], 20);
+    expect(r).toMatchObject({ writeOutageSeconds: 19, acknowledgedWrites: 300, lostWrites: 1, passed: false, timeline: { newLeader: 18.5 } });
+    const text = reportTable(r);
+    expect(text).toContain('failover-test kill-leader: FAILED (median of 3 runs)');
+    expect(text).toContain('write outage     19s (limit 20s)');
+    expect(text).toContain('✖ write outage 22s > 20s');
+    expect(text).toContain('✖ 1 acknowledged writes lost');
+  });
+
+  it('one passing run', () => {
+    const r = aggregate('kill-leader', [result(17.3)], 20);
+    expect(r.passed).toBe(true);
+    expect(reportTable(r).split('\n')[0]).toBe('failover-test kill-leader: PASSED');
+  });
+});
