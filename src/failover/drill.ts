@@ -43,20 +43,25 @@ export interface DrillResult {
 const secs = (ms: number | undefined, from: number) => (ms === undefined ? null : Math.round((ms - from) / 100) / 10);
 const runningLeader = (ms: PatroniMember[]) => ms.find((m) => (m.role === 'leader' || m.role === 'standby_leader') && m.state === 'running');
 
-/** Reads the cluster and picks the nodes; refuses unless there is one leader and every replica streams. */
-export async function prepareDrill(pool: SshPool, env: EnvironmentConfig, scenario: Scenario): Promise<DrillTarget> {
+/**
+ * Reads the cluster and picks the nodes; refuses unless there is one leader and every replica
+ * streams — waiting up to waitMs for that (a member restarting after the previous run's rejoin).
+ */
+export async function prepareDrill(pool: SshPool, env: EnvironmentConfig, scenario: Scenario, waitMs = 10_000): Promise<DrillTarget> {
   const nodes = env.nodes.filter((n) => n.roles.includes('patroni'));
   const byName = (name: string) => nodes.find((n) => n.name === name)!;
-  let members: PatroniMember[] | undefined;
-  for (const n of nodes) {
-    const c = await pool.get(n).catch(() => undefined);
-    if (!c) continue;
-    const check = await patroniStreaming(c, nodes.map((x) => x.name)).catch((e: Error) => notYet(e.message));
-    if (!check.ready) throw new TwincigoError(`the cluster is not healthy, no drill: ${check.why}`, 1, ['twincigo status shows what is wrong']);
-    members = check.value;
-    break;
+  let members: PatroniMember[];
+  try {
+    members = await waitUntil('a healthy cluster', async () => {
+      for (const n of nodes) {
+        const c = await pool.get(n).catch(() => undefined);
+        if (c) return patroniStreaming(c, nodes.map((x) => x.name));
+      }
+      return notYet('no Patroni node answered over SSH');
+    }, { timeoutMs: waitMs, intervalMs: 1000 });
+  } catch (err) {
+    throw new TwincigoError(`the cluster is not healthy, no drill: ${(err as Error).message.replace(/^a healthy cluster: not ready after \d+s — /, '')}`, 1, ['twincigo status shows what is wrong']);
   }
-  if (!members) throw new TwincigoError('no Patroni node answered over SSH');
   const leader = byName(runningLeader(members)!.name);
   const replicas = nodes.filter((n) => n !== leader);
   const faultNode = scenario === 'replica-loss' ? replicas[0]! : leader;
@@ -191,7 +196,13 @@ export function drillPlan(pool: SshPool, env: EnvironmentConfig, t: DrillTarget,
             run: async ({ signal, log }) => {
               await restore();
               const c = await probeConn();
-              await waitUntil('every member streaming', () => patroniStreaming(c, nodes.map((n) => n.name)), { timeoutMs: 180_000, intervalMs: 500, signal, log });
+              // stable, not a passing moment: a rewound member may restart PostgreSQL once more
+              let streak = 0;
+              await waitUntil('every member streaming', async () => {
+                const check = await patroniStreaming(c, nodes.map((n) => n.name));
+                streak = check.ready ? streak + 1 : 0;
+                return check.ready && streak >= 5 ? check : notYet(check.ready ? `streaming (${streak}/5)` : check.why);
+              }, { timeoutMs: 180_000, intervalMs: 500, signal, log });
               return `${t.faultNode.name} rejoined`;
             },
           },

@@ -43,7 +43,8 @@ await lab.upCore();
 try {
   // HAProxy's first checks
   for (let i = 0; i < 30 && !cli(['status', '--env', 'lab', '--json']).stdout.includes('"agree": true'); i++) await new Promise((r) => setTimeout(r, 1000));
-  const rows = ['kill-leader', 'stop-leader', 'switchover', 'node-down', 'partition', 'replica-loss'].map(drill);
+  const only = process.env.BENCH_FAILOVER_SCENARIOS?.split(',');
+  const rows = ['kill-leader', 'stop-leader', 'switchover', 'node-down', 'partition', 'replica-loss'].filter((s) => !only || only.includes(s)).map(drill);
   patchConfig({ ttl: 30, loop_wait: 10, retry_timeout: 10 });
   const defaults = { ...drill('kill-leader'), scenario: 'kill-leader, Patroni default timings (baseline)' };
   patchConfig({ ttl: 20, loop_wait: 5, retry_timeout: 7, synchronous_mode: true });

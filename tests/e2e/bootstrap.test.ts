@@ -111,6 +111,19 @@ describe('twincigo bootstrap on the lab', () => {
     expect(await containerStates()).toEqual(states);
   }, 120_000);
 
+  it('a config file changed on a node is put back and its service reloaded in place, not restarted', async () => {
+    const cfg = `${lab.base}/config/haproxy/haproxy.cfg`;
+    await inNode(containerName('lab-ash-2'), ['sh', '-c', `echo '# drift' >> ${cfg}`]);
+    const res = await bootstrap('--json');
+    expect(res.code, res.stderr.slice(-2000)).toBe(0);
+    const out = JSON.parse(res.stdout);
+    expect(out.changes).toEqual({ 'lab-hil-1': [], 'lab-ash-1': [], 'lab-ash-2': [`uploaded ${cfg}`, 'reloaded haproxy (config/haproxy/haproxy.cfg)'] });
+    // the running HAProxy reads the file put back (the folder is mounted, not the replaced file)
+    const inside = await inNode(containerName('lab-ash-2'), ['docker', 'exec', 'twincigo-haproxy-1', 'grep', '-c', 'drift', '/usr/local/etc/haproxy/haproxy.cfg'], { reject: false });
+    expect(inside.stdout.trim()).toBe('0');
+    expect(await containerStates()).toEqual(states);
+  }, 120_000);
+
   it('a lost container and its image are put back (--ship-images: sent over SSH), and only that one starts', async () => {
     const redis = lab.values.values.REDIS_IMAGE!;
     const local = `twincigo-lab/${redis.split('/twincigo-lab/')[1]}`;

@@ -40,7 +40,8 @@ export async function failoverTest(g: GlobalOptions, f: FailoverFlags): Promise<
         for (let i = 0; i < f.runs; i++) {
           // a hard limit per run: the engine stops, and the restore still runs as a cleanup
           const hard = AbortSignal.any([signal, AbortSignal.timeout(f.timeoutSec * 1000)]);
-          const target = await prepareDrill(pool, env, f.scenario);
+          // after a run, the cluster may still be settling: wait for it rather than refuse
+          const target = await prepareDrill(pool, env, f.scenario, i === 0 ? 10_000 : 120_000);
           const out: { result?: DrillResult } = {};
           if (f.runs > 1) ctx.ui.info(`run ${i + 1} of ${f.runs}`);
           const res = await runPlan(drillPlan(pool, env, target, out, limit), { nodes: env.nodes, mode: ctx.renderMode, signal: hard });
