@@ -1,4 +1,6 @@
 import { execIn } from '../remote/compose.js';
+import type { SshConnection } from '../ssh/connection.js';
+import { psqlQueryCommand } from './psql.js';
 import type { Command } from '../remote/shell.js';
 
 /**
@@ -103,4 +105,37 @@ export function summarizeProbe(events: readonly ProbeEvent[], kind: 'w' | 'r' = 
     outageSeconds: gap ? Math.round((gap.toMs - gap.fromMs) / 100) / 10 : 0,
     gap,
   };
+}
+
+/**
+ * One probe run on a node: started in the background, stopped by its stop file, and judged — the
+ * acknowledged writes looked for on the current leader. switchover and failover-test share it.
+ */
+export class ProbeSession {
+  readonly run = probeRunId();
+  readonly events: ProbeEvent[] = [];
+  private done: Promise<unknown> | undefined;
+
+  constructor(private readonly conn: SshConnection) {}
+
+  start(): void {
+    this.done = this.conn.exec(writeProbeCommand(this.run), { timeoutMs: 660_000, onStdout: probeCollector(this.events) }).catch(() => undefined);
+  }
+
+  acknowledged(kind: 'w' | 'r'): number {
+    return this.events.filter((e) => e.kind === kind && e.ok).length;
+  }
+
+  /** Idempotent: a cleanup may call it again after the measurement did. */
+  async stop(): Promise<void> {
+    await this.conn.exec(stopProbeCommand(this.run)).catch(() => undefined);
+    await this.done;
+  }
+
+  /** Acknowledged writes the leader (through this node's :5000) does not have: the real RPO. */
+  async lostWrites(): Promise<number> {
+    const rows = await this.conn.run(psqlQueryCommand(5000, probeRowsQuery(this.run)));
+    const present = new Set(rows.stdout.trim().split(',').filter(Boolean).map(Number));
+    return this.events.filter((e) => e.kind === 'w' && e.ok && !present.has(e.seq)).length;
+  }
 }

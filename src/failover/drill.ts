@@ -3,7 +3,7 @@ import { patroniMembers, patroniStreaming, type PatroniMember } from '../cluster
 import { psqlQueryCommand } from '../cluster/psql.js';
 import { parseSwitchoverResponse, switchoverCommand } from '../cluster/switchover.js';
 import { notYet, ready, waitUntil } from '../cluster/wait.js';
-import { probeCollector, probeRowsQuery, probeRunId, stopProbeCommand, summarizeProbe, writeProbeCommand, type ProbeEvent } from '../cluster/write-probe.js';
+import { ProbeSession, summarizeProbe, type ProbeEvent } from '../cluster/write-probe.js';
 import type { Plan } from '../engine/types.js';
 import { TwincigoError } from '../errors.js';
 import type { SshPool } from '../ssh/pool.js';
@@ -80,10 +80,9 @@ export function drillPlan(pool: SshPool, env: EnvironmentConfig, t: DrillTarget,
   const info = SCENARIO_INFO[t.scenario];
   const nodes = env.nodes.filter((n) => n.roles.includes('patroni'));
   const addrOf = (name: string) => nodes.find((n) => n.name === name)?.privateAddress;
-  const events: ProbeEvent[] = [];
-  const probeRun = probeRunId();
-  const st: { probe?: Promise<unknown>; faultAt: number; leaderLostAt?: number; newLeaderAt?: number; newLeader?: string; splitMs: number; restored: boolean } = { faultAt: 0, splitMs: 0, restored: false };
+  const st: { probe?: ProbeSession; faultAt: number; leaderLostAt?: number; newLeaderAt?: number; newLeader?: string; splitMs: number; restored: boolean } = { faultAt: 0, splitMs: 0, restored: false };
   const probeConn = () => pool.get(t.probeNode);
+  const events = (): readonly ProbeEvent[] => st.probe?.events ?? [];
   const fault = t.scenario === 'switchover' ? undefined : faultFor(t.scenario, t.faultNode, env.nodes.filter((n) => n !== t.faultNode));
   const restore = async () => {
     if (!fault || st.restored) return;
@@ -101,15 +100,12 @@ export function drillPlan(pool: SshPool, env: EnvironmentConfig, t: DrillTarget,
             title: 'probe answering',
             timeoutMs: 30_000,
             run: async ({ onCleanup }) => {
-              const c = await probeConn();
-              st.probe = c.exec(writeProbeCommand(probeRun), { timeoutMs: 660_000, onStdout: probeCollector(events) }).catch(() => undefined);
-              onCleanup('stop the probe', async () => {
-                await (await probeConn()).exec(stopProbeCommand(probeRun)).catch(() => undefined);
-                await st.probe;
-              });
+              const probe = (st.probe = new ProbeSession(await probeConn()));
+              probe.start();
+              onCleanup('stop the probe', () => probe.stop());
               await waitUntil('the probe', async () => {
-                const w = events.filter((e) => e.kind === 'w' && e.ok).length;
-                const r = events.filter((e) => e.kind === 'r' && e.ok).length;
+                const w = probe.acknowledged('w');
+                const r = probe.acknowledged('r');
                 return w >= 10 && r >= 5 ? ready(`${w} writes, ${r} reads`) : notYet(`${w} writes, ${r} reads acknowledged`);
               }, { timeoutMs: 25_000, intervalMs: 200 });
               return `writing to ${t.leader.name}`;
@@ -180,7 +176,7 @@ export function drillPlan(pool: SshPool, env: EnvironmentConfig, t: DrillTarget,
               }
               const want = addrOf(st.newLeader!);
               await waitUntil('a write acknowledged by the new leader', async () =>
-                events.some((e) => e.kind === 'w' && e.ok && e.addr === want && e.atMs >= st.faultAt) ? ready(true) : notYet('writes not yet on the new leader'),
+                events().some((e) => e.kind === 'w' && e.ok && e.addr === want && e.atMs >= st.faultAt) ? ready(true) : notYet('writes not yet on the new leader'),
               { timeoutMs: 60_000, intervalMs: 100, signal, log });
               return `${st.newLeader} after ${secs(st.newLeaderAt, st.faultAt)}s`;
             },
@@ -216,16 +212,13 @@ export function drillPlan(pool: SshPool, env: EnvironmentConfig, t: DrillTarget,
             timeoutMs: 60_000,
             run: async () => {
               await new Promise((r) => setTimeout(r, 1000));
+              await st.probe!.stop();
+              const w = summarizeProbe(events(), 'w');
+              const r = summarizeProbe(events(), 'r');
+              const lost = await st.probe!.lostWrites();
               const c = await probeConn();
-              await c.exec(stopProbeCommand(probeRun));
-              await st.probe;
-              const w = summarizeProbe(events, 'w');
-              const r = summarizeProbe(events, 'r');
-              const rows = await c.run(psqlQueryCommand(5000, probeRowsQuery(probeRun)));
-              const present = new Set(rows.stdout.trim().split(',').filter(Boolean).map(Number));
-              const lost = events.filter((e) => e.kind === 'w' && e.ok && !present.has(e.seq)).length;
               const members = await patroniMembers(c);
-              const firstOnNew = events.find((e) => e.kind === 'w' && e.ok && e.atMs >= st.faultAt && e.addr === addrOf(st.newLeader ?? ''))?.atMs;
+              const firstOnNew = events().find((e) => e.kind === 'w' && e.ok && e.atMs >= st.faultAt && e.addr === addrOf(st.newLeader ?? ''))?.atMs;
               const failures: string[] = [];
               if (w.outageSeconds > maxOutageSeconds) failures.push(`write outage ${w.outageSeconds}s > ${maxOutageSeconds}s`);
               if (lost > 0) failures.push(`${lost} acknowledged writes lost`);

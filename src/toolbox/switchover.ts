@@ -1,9 +1,8 @@
 import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
 import { haproxyRoutesToLeader, patroniLeader, patroniMembers, patroniStreaming, type PatroniMember } from '../cluster/health.js';
-import { psqlQueryCommand } from '../cluster/psql.js';
 import { parseSwitchoverResponse, switchoverCommand } from '../cluster/switchover.js';
 import { notYet, ready, waitUntil } from '../cluster/wait.js';
-import { probeCollector, probeRowsQuery, probeRunId, stopProbeCommand, summarizeProbe, writeProbeCommand, type ProbeEvent } from '../cluster/write-probe.js';
+import { ProbeSession, summarizeProbe } from '../cluster/write-probe.js';
 import type { Plan } from '../engine/types.js';
 import { TwincigoError, UsageError } from '../errors.js';
 import type { SshPool } from '../ssh/pool.js';
@@ -26,9 +25,7 @@ interface State {
   leader: string;
   candidate?: string;
   probeNode: NodeConfig;
-  run: string;
-  events: ProbeEvent[];
-  probe?: Promise<unknown>;
+  probe?: ProbeSession;
   requestedAt: number;
   report: Partial<SwitchoverReport>;
 }
@@ -79,7 +76,7 @@ export async function prepareSwitchover(pool: SshPool, env: EnvironmentConfig, t
 export function switchoverPlan(pool: SshPool, env: EnvironmentConfig, target: SwitchoverTarget, out: { report?: SwitchoverReport }): Plan<NodeConfig> {
   const nodes = env.nodes.filter((n) => n.roles.includes('patroni'));
   const byName = (name: string) => env.nodes.find((n) => n.name === name)!;
-  const st: State = { leader: target.leader, ...(target.candidate ? { candidate: target.candidate } : {}), probeNode: target.probeNode, run: probeRunId(), events: [], requestedAt: 0, report: {} };
+  const st: State = { leader: target.leader, ...(target.candidate ? { candidate: target.candidate } : {}), probeNode: target.probeNode, requestedAt: 0, report: {} };
   return {
     title: `switchover ${env.name}: ${st.leader} → ${st.candidate ?? 'a replica Patroni picks'} (write probe from ${st.probeNode.name})`,
     phases: [
@@ -90,18 +87,10 @@ export function switchoverPlan(pool: SshPool, env: EnvironmentConfig, target: Sw
             title: 'write probe through HAProxy :5000, every 100 ms',
             timeoutMs: 20_000,
             run: async ({ onCleanup }) => {
-              const c = await pool.get(st.probeNode);
-              st.probe = c
-                .exec(writeProbeCommand(st.run), {
-                  timeoutMs: 620_000,
-                  onStdout: probeCollector(st.events),
-                })
-                .catch(() => undefined);
-              onCleanup('stop the write probe', async () => {
-                await c.exec(stopProbeCommand(st.run)).catch(() => undefined);
-                await st.probe;
-              });
-              await waitUntil('the write probe', async () => (st.events.filter((e) => e.kind === 'w' && e.ok).length >= 5 ? ready(true) : notYet('no acknowledged write yet')), { timeoutMs: 15_000, intervalMs: 100 });
+              const probe = (st.probe = new ProbeSession(await pool.get(st.probeNode)));
+              probe.start();
+              onCleanup('stop the write probe', () => probe.stop());
+              await waitUntil('the write probe', async () => (probe.acknowledged('w') >= 5 ? ready(true) : notYet('no acknowledged write yet')), { timeoutMs: 15_000, intervalMs: 100 });
               return 'writing';
             },
           },
@@ -162,13 +151,9 @@ export function switchoverPlan(pool: SshPool, env: EnvironmentConfig, target: Sw
             timeoutMs: 30_000,
             run: async () => {
               await new Promise((r) => setTimeout(r, 1000)); // a few writes on the new leader
-              const c = await pool.get(st.probeNode);
-              await c.exec(stopProbeCommand(st.run));
-              await st.probe;
-              const s = summarizeProbe(st.events);
-              const rows = await c.run(psqlQueryCommand(5000, probeRowsQuery(st.run)));
-              const present = new Set(rows.stdout.trim().split(',').filter(Boolean).map(Number));
-              const lost = st.events.filter((e) => e.kind === 'w' && e.ok && !present.has(e.seq)).length;
+              await st.probe!.stop();
+              const s = summarizeProbe(st.probe!.events);
+              const lost = await st.probe!.lostWrites();
               Object.assign(st.report, { writeOutageSeconds: s.outageSeconds, acknowledgedWrites: s.acknowledged, failedWrites: s.failed, lostWrites: lost });
               return `outage ${s.outageSeconds}s; ${s.acknowledged} writes acknowledged, ${s.failed} failed, ${lost} lost`;
             },

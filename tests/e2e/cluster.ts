@@ -6,12 +6,13 @@
  */
 import { readEnvFile } from '../../dist/config/env-file.js';
 import { compose as composeCmd } from '../../dist/remote/compose.js';
-import { and, root, run } from '../../dist/remote/shell.js';
+import { and, root } from '../../dist/remote/shell.js';
 import type { SshConnection } from '../../dist/ssh/connection.js';
 import { upload } from '../../dist/ssh/upload.js';
 import { renderEnvironment, type NodeBundle } from '../../dist/stack/bundle.js';
 import { supabaseSql } from '../../dist/stack/supabase-sql.js';
 import { psqlViaHaproxy } from '../../dist/cluster/psql.js';
+import { patroniMembers } from '../../dist/cluster/health.js';
 import { waitFor } from '../lab/run.ts';
 import { labConfig, labPool } from './helpers.ts';
 
@@ -35,8 +36,7 @@ export class LabCluster {
   }
 
   async members(conn: SshConnection): Promise<Member[]> {
-    const res = await conn.run(run('curl', '-fsS', '--max-time', '3', 'http://127.0.0.1:8008/cluster'));
-    return (JSON.parse(res.stdout) as { members: Member[] }).members;
+    return (await patroniMembers(conn)) as Member[];
   }
 
   static healthy(ms: Member[]): boolean {
