@@ -274,6 +274,9 @@ function connect(target: SshTarget, opts: ConnectOptions, sock?: Duplex): Promis
     };
     try {
       client.connect(config);
+      // Nagle off: small request/response exchanges (queries through a tunnel, short commands)
+      // would otherwise wait for the peer's delayed ACK, ~40 ms each
+      client.setNoDelay(true);
     } catch (err) {
       fail(err);
     }
