@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import { readEnvFile, secretValues, type EnvValues } from '../config/env-file.js';
-import { readInventory, resolveEnvironment, type Inventory } from '../config/load.js';
+import { readInventory, resolveEnvironment, resolveMigrations, type Inventory } from '../config/load.js';
 import { selectNodes } from '../config/select.js';
 import type { Config } from '../config/model.js';
 import { redactor } from '../output/redact.js';
@@ -51,6 +51,7 @@ export async function createContext(g: GlobalOptions): Promise<Context> {
     environments: Object.keys(inventory.spec.environments),
     env: environment,
     nodes: selectNodes(environment, g.nodes),
+    migrations: resolveMigrations(inventory),
   };
   const env = readEnvFile(environment.envFile);
   redactor.add(secretValues(env));

@@ -181,6 +181,42 @@ export function buildProgram(): Command {
       const { secretsInit } = await import('./commands/secrets.js');
       await run(cmd, (g) => secretsInit(g, opts.rotate ?? []));
     });
+  const migrate = program
+    .command('migrate')
+    .description('versioned SQL migrations (migrations/NNNN_name.sql) applied through the leader over an SSH tunnel')
+    .option('--dir <path>', 'the migrations folder (default: migrations.dir in twincigo.yml, else migrations/ beside it)');
+  migrate
+    .command('status')
+    .description('applied, pending and changed-since-applied migrations; exit 1 when an applied file was changed')
+    .action(async (_opts, cmd: Command) => {
+      const { migrateStatus } = await import('./commands/migrate.js');
+      await run(cmd, (g) => migrateStatus(g, migrationsDir(cmd)));
+    });
+  migrate
+    .command('up')
+    .description('apply pending migrations in order, each in its own transaction with its tracking row; exit 1 on failure (rolled back)')
+    .option('--to <version>', 'stop after this version')
+    .option('--dry-run', 'show what would be applied; change nothing')
+    .option('--lock-wait <seconds>', 'wait this long for another operator\'s migration lock', '0')
+    .option('--lock-timeout <duration>', 'PostgreSQL lock_timeout per migration (default from twincigo.yml, else 5s)')
+    .option('--statement-timeout <duration>', 'PostgreSQL statement_timeout per migration (default from twincigo.yml, else 15min)')
+    .action(async (opts: { to?: string; dryRun?: boolean; lockWait: string; lockTimeout?: string; statementTimeout?: string }, cmd: Command) => {
+      const { migrateUp } = await import('./commands/migrate.js');
+      await run(cmd, (g) => {
+        const wait = Number(opts.lockWait);
+        if (!(wait >= 0)) throw new UsageError('--lock-wait takes a number of seconds');
+        return migrateUp(g, migrationsDir(cmd), { to: opts.to, dryRun: Boolean(opts.dryRun), lockWait: wait, lockTimeout: opts.lockTimeout, statementTimeout: opts.statementTimeout });
+      });
+    });
+  migrate
+    .command('create')
+    .description('write the next numbered migration file (no database involved)')
+    .argument('<name>', 'what it does, e.g. add_contacts_table')
+    .option('--no-transaction', 'mark it to run outside a transaction (CREATE INDEX CONCURRENTLY)')
+    .action(async (name: string, opts: { transaction: boolean }, cmd: Command) => {
+      const { migrateCreate } = await import('./commands/migrate.js');
+      await run(cmd, async (g) => migrateCreate(g, migrationsDir(cmd), name, !opts.transaction));
+    });
   const envCmd = program.command('env').description('the env files');
   envCmd
     .command('check')
@@ -197,6 +233,11 @@ export function buildProgram(): Command {
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
+}
+
+/** `migrate --dir`, given before or after the subcommand. */
+function migrationsDir(cmd: Command): string | undefined {
+  return (cmd.optsWithGlobals() as { dir?: string }).dir;
 }
 
 function globals(cmd: Command): GlobalOptions {

@@ -6,7 +6,7 @@ import { ConfigError, UsageError } from '../errors.js';
 import { crossChecks } from './checks.js';
 import { formatPath } from './path.js';
 import { inventorySchema, type EnvironmentSpec, type InventorySpec } from './schema.js';
-import { DEFAULT_BASE_DIR, DEFAULT_RTT_MS, type Config, type EnvironmentConfig } from './model.js';
+import { DEFAULT_BASE_DIR, DEFAULT_RTT_MS, type Config, type EnvironmentConfig, type MigrationsConfig } from './model.js';
 import { selectNodes } from './select.js';
 
 export interface Inventory {
@@ -109,6 +109,19 @@ export function resolveEnvironment(inv: Inventory, name: string): EnvironmentCon
   };
 }
 
+/** Migration settings with defaults: migrations/ beside the inventory, as postgres via POSTGRES_PASSWORD. */
+export function resolveMigrations(inv: Inventory): MigrationsConfig {
+  const m = inv.spec.migrations ?? {};
+  return {
+    dir: resolve(inv.dir, m.dir ?? 'migrations'),
+    database: m.database ?? 'postgres',
+    user: m.user ?? 'postgres',
+    passwordKey: m.passwordKey ?? 'POSTGRES_PASSWORD',
+    lockTimeout: m.lockTimeout ?? '5s',
+    statementTimeout: m.statementTimeout ?? '15min',
+  };
+}
+
 export interface LoadOptions {
   configPath: string;
   env: string;
@@ -124,5 +137,6 @@ export function loadConfig(opts: LoadOptions): Config {
     environments: Object.keys(inv.spec.environments),
     env,
     nodes: selectNodes(env, opts.nodes),
+    migrations: resolveMigrations(inv),
   };
 }

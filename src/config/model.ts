@@ -22,6 +22,18 @@ export interface EnvironmentConfig {
   nodes: NodeConfig[];
 }
 
+/** `twincigo migrate`: where the files are, and how to reach the database through HAProxy. */
+export interface MigrationsConfig {
+  /** Absolute. */
+  dir: string;
+  database: string;
+  user: string;
+  /** The env file key that holds user's password. */
+  passwordKey: string;
+  lockTimeout: string;
+  statementTimeout: string;
+}
+
 export interface Config {
   /** Absolute path of the inventory file; relative paths in it are relative to its folder. */
   file: string;
@@ -30,6 +42,7 @@ export interface Config {
   env: EnvironmentConfig;
   /** Nodes after the --nodes filter. */
   nodes: NodeConfig[];
+  migrations: MigrationsConfig;
 }
 
 export const DEFAULT_BASE_DIR = '/opt/twincigo-crm';

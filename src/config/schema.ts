@@ -34,8 +34,22 @@ export const environmentSchema = z.strictObject({
   nodes: z.array(nodeSchema).min(1),
 });
 
+/** A PostgreSQL duration as SET accepts it (lock_timeout, statement_timeout). */
+export const DURATION = /^\d+(\.\d+)?\s*(us|ms|s|min|h|d)?$/;
+const duration = z.string().regex(DURATION, 'must be a PostgreSQL duration, e.g. 5s, 500ms, 15min');
+
+export const migrationsSchema = z.strictObject({
+  dir: z.string().min(1).optional(),
+  database: z.string().min(1).optional(),
+  user: z.string().min(1).optional(),
+  passwordKey: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an env key, e.g. POSTGRES_PASSWORD').optional(),
+  lockTimeout: duration.optional(),
+  statementTimeout: duration.optional(),
+});
+
 export const inventorySchema = z.strictObject({
   version: z.literal(1),
+  migrations: migrationsSchema.optional(),
   baseDir: z.string().startsWith('/', 'must be an absolute path').optional(),
   ssh: sshSettingsSchema.optional(),
   environments: z.record(z.string().regex(NAME, 'environment names are lower-case labels'), environmentSchema),

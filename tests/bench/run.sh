@@ -19,6 +19,10 @@ if [ "${BENCH_LAB:-1}" = 1 ]; then
   node tests/bench/bootstrap.ts
 fi
 if [ "${BENCH_LAB:-1}" = 1 ]; then
+  echo "== twincigo migrate up on the lab (200 small migrations)"
+  node tests/bench/migrate.ts
+fi
+if [ "${BENCH_LAB:-1}" = 1 ]; then
   echo "== twincigo failover-test on the lab (every scenario, median of 3; Patroni defaults and synchronous mode for reference)"
   node tests/bench/failover.ts
 fi

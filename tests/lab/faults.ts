@@ -59,6 +59,23 @@ export async function heal(name: string): Promise<void> {
   await inNode(containerName(n.name), ['sh', '-c', rules.join('\n')]);
 }
 
+const SSH_CHAIN = 'TWINCIGO-LAB-NOSSH';
+
+/** The node refuses new SSH connections (reset), as a node whose sshd is down; the cluster keeps running. */
+export async function blockSsh(name: string): Promise<void> {
+  const rules = [
+    `iptables -N ${SSH_CHAIN} 2>/dev/null || iptables -F ${SSH_CHAIN}`,
+    `iptables -A ${SSH_CHAIN} -p tcp --dport 22 --syn -j REJECT --reject-with tcp-reset`,
+    `iptables -C INPUT -j ${SSH_CHAIN} 2>/dev/null || iptables -I INPUT 1 -j ${SSH_CHAIN}`,
+  ];
+  await inNode(containerName(node(name).name), ['sh', '-ec', rules.join('\n')]);
+}
+
+export async function unblockSsh(name: string): Promise<void> {
+  const rules = [`while iptables -D INPUT -j ${SSH_CHAIN} 2>/dev/null; do :; done`, `iptables -F ${SSH_CHAIN} 2>/dev/null || true`, `iptables -X ${SSH_CHAIN} 2>/dev/null || true`];
+  await inNode(containerName(node(name).name), ['sh', '-c', rules.join('\n')]);
+}
+
 /** Can `from` open a TCP connection to `to`:port? (used to prove a partition holds and heals) */
 export async function canReach(from: string, to: string, port = 22): Promise<boolean> {
   const res = await inNode(containerName(node(from).name), ['timeout', '2', 'bash', '-c', `exec 3<>/dev/tcp/${node(to).ip}/${port}`], { reject: false });
