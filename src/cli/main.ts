@@ -181,6 +181,42 @@ export function buildProgram(): Command {
       const { secretsInit } = await import('./commands/secrets.js');
       await run(cmd, (g) => secretsInit(g, opts.rotate ?? []));
     });
+  program
+    .command('deploy')
+    .description('render, compare with what each node runs, change only that: reloads, recreates node by node, Patroni restarts with a switchover; a failing node is rolled back')
+    .option('--dry-run', 'the plan per node and a diff of the files (secrets redacted); nothing changed')
+    .option('--roles <roles>', 'only nodes with one of these roles (comma-separated)')
+    .option('--lock-wait <seconds>', 'wait this long for a held lock', '0')
+    .action(async (opts: { dryRun?: boolean; roles?: string; lockWait: string }, cmd: Command) => {
+      const { deploy } = await import('./commands/deploy.js');
+      await run(cmd, (g) => {
+        const wait = Number(opts.lockWait);
+        if (!(wait >= 0)) throw new UsageError('--lock-wait takes a number of seconds');
+        return deploy(g, { dryRun: Boolean(opts.dryRun), lockWaitSec: wait, roles: opts.roles });
+      });
+    });
+  program
+    .command('releases')
+    .description('the releases each node keeps, and which one is live')
+    .action(async (_opts, cmd: Command) => {
+      const { releases } = await import('./commands/deploy.js');
+      await run(cmd, (g) => releases(g));
+    });
+  program
+    .command('rollback')
+    .description('make the previous release (or --to RELEASE) live again, the way deploy does')
+    .option('--to <release>', 'the release id (twincigo releases lists them)')
+    .option('--dry-run', 'the plan and what would change; nothing changed')
+    .option('--roles <roles>', 'only nodes with one of these roles (comma-separated)')
+    .option('--lock-wait <seconds>', 'wait this long for a held lock', '0')
+    .action(async (opts: { to?: string; dryRun?: boolean; roles?: string; lockWait: string }, cmd: Command) => {
+      const { rollback } = await import('./commands/deploy.js');
+      await run(cmd, (g) => {
+        const wait = Number(opts.lockWait);
+        if (!(wait >= 0)) throw new UsageError('--lock-wait takes a number of seconds');
+        return rollback(g, { to: opts.to, dryRun: Boolean(opts.dryRun), lockWaitSec: wait, roles: opts.roles });
+      });
+    });
   const migrate = program
     .command('migrate')
     .description('versioned SQL migrations (migrations/NNNN_name.sql) applied through the leader over an SSH tunnel')

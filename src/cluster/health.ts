@@ -17,6 +17,8 @@ export interface PatroniMember {
   host?: string;
   timeline?: number;
   lag?: number | string;
+  /** PostgreSQL parameters changed that need a restart of this member. */
+  pending_restart?: boolean;
 }
 
 export const patroniClusterCommand = () => run('curl', '-fsS', '--max-time', '3', 'http://127.0.0.1:8008/cluster');

@@ -99,6 +99,7 @@ export function resolveEnvironment(inv: Inventory, name: string): EnvironmentCon
     envFile: resolve(inv.dir, spec.envFile ?? `env/.env.${name}`),
     initialLeader: leader,
     rttMs: spec.rttMs ?? DEFAULT_RTT_MS,
+    postgresParameters: spec.postgres?.parameters ?? {},
     nodes: spec.nodes.map((n) => ({
       name: n.name,
       host: n.host,

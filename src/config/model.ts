@@ -19,6 +19,8 @@ export interface EnvironmentConfig {
   envFile: string;
   initialLeader: string;
   rttMs: number;
+  /** PostgreSQL parameters set in the inventory, over twincigo's defaults. */
+  postgresParameters: Record<string, string | number | boolean>;
   nodes: NodeConfig[];
 }
 

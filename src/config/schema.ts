@@ -30,6 +30,8 @@ export const environmentSchema = z.strictObject({
   initialLeader: z.string().optional(),
   rttMs: z.number().positive().max(1000).optional(),
   skipRoles: z.array(z.enum(ROLES)).optional(),
+  /** PostgreSQL parameters over twincigo's defaults (Patroni's DCS config; deploy applies them). */
+  postgres: z.strictObject({ parameters: z.record(z.string().regex(/^[a-z_][a-z0-9_.]*$/, 'must be a PostgreSQL parameter name'), z.union([z.string(), z.number(), z.boolean()])).optional() }).optional(),
   ssh: sshSettingsSchema.optional(),
   nodes: z.array(nodeSchema).min(1),
 });

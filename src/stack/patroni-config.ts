@@ -38,6 +38,7 @@ export function patroniConfig(env: EnvironmentConfig, node: NodeConfig, settings
     shared_preload_libraries: preload,
   };
   if (preload.split(',').includes('pgsodium')) parameters['pgsodium.getkey_script'] = '/usr/local/bin/pgsodium-getkey';
+  for (const [k, v] of Object.entries(env.postgresParameters ?? {})) parameters[k] = typeof v === 'boolean' ? (v ? 'on' : 'off') : v;
   const doc = {
     scope: `twincigo-${env.name}`,
     namespace: '/service/',

@@ -61,7 +61,7 @@ describe('switchover', () => {
     const cmd = render(switchoverCommand('hil-1', 'ash-1'));
     expect(cmd.startsWith("docker exec twincigo-patroni-1 sh -c 'printf")).toBe(true);
     expect(cmd).toContain('curl -sS -K - ');
-    expect(cmd.endsWith(` sh '{"leader":"hil-1","candidate":"ash-1"}'`)).toBe(true);
+    expect(cmd.endsWith(` sh POST '{"leader":"hil-1","candidate":"ash-1"}' /switchover`)).toBe(true);
     expect(cmd).not.toMatch(/PASSWORD=/);
   });
 

@@ -1,0 +1,45 @@
+import type { EnvValues } from '../config/env-file.js';
+import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
+import type { TwincigoError } from '../errors.js';
+import type { SshPool } from '../ssh/pool.js';
+import type { NodeBundle } from '../stack/bundle.js';
+import type { NodeChanges } from './changes.js';
+import type { Dcs } from './patroni-dcs.js';
+import type { ReleaseMeta } from './release.js';
+
+/** What one deploy (or rollback) shares between its steps. */
+export interface DeployRun {
+  env: EnvironmentConfig;
+  /** The nodes in scope (--nodes / --roles). */
+  nodes: NodeConfig[];
+  pool: SshPool;
+  values: EnvValues;
+  meta: ReleaseMeta;
+  /** A rollback may send each node to its own previous release; everything else uses meta.id. */
+  targets: Map<string, string>;
+  /** Release id for nodes that had none: their live files before this deploy. */
+  snapshotId: string;
+  /** What each node is given (a deploy: the rendered bundle; a rollback: null — the release is on the node). */
+  bundles: Map<string, NodeBundle>;
+  changes: Map<string, NodeChanges>;
+  /** The compose files (-f, relative to the base dir) of each node. */
+  composeFiles: Map<string, string[]>;
+  /** Patroni's cluster-wide config: what it is, and what this deploy sends. */
+  dcs: { current: Dcs; patch: Dcs; restartParameters: string[] } | null;
+  leader: string | null;
+  /** Members that flag a pending restart before this run changed anything (an earlier run stopped halfway). */
+  pendingRestart: string[];
+  /** What happened on each node (the report, the audit line). */
+  done: Map<string, string[]>;
+  /** Set when a node was rolled back after a failure. */
+  rolledBack?: { node: string; to: string; error: string };
+  failure?: TwincigoError;
+}
+
+export function note(run: DeployRun, node: string, what: string): void {
+  run.done.set(node, [...(run.done.get(node) ?? []), what]);
+}
+
+export const targetId = (run: DeployRun, node: string) => run.targets.get(node) ?? run.meta.id;
+
+export const nodeNamed = (run: DeployRun, name: string) => run.env.nodes.find((n) => n.name === name)!;

@@ -1,0 +1,110 @@
+import { patroniMembers, describeMembers, type PatroniMember } from '../cluster/health.js';
+import { parseApiResponse, patroniApiCommand } from '../cluster/patroni-api.js';
+import { psqlQueryCommand } from '../cluster/psql.js';
+import type { NodeConfig } from '../config/model.js';
+import type { Plan } from '../engine/types.js';
+import { TwincigoError } from '../errors.js';
+import { upload } from '../ssh/upload.js';
+import { nodeChanges } from './changes.js';
+import { nodeNamed, targetId, type DeployRun } from './context.js';
+import { ROLES } from '../config/roles.js';
+import { composeFilesFor } from '../stack/compose-files.js';
+import { inspectCommand, parseInspection } from './inspect.js';
+import { changedParameters, dcsPatch, desiredDcs, type Dcs } from './patroni-dcs.js';
+import { stageFiles } from './release.js';
+
+const healthy = (ms: PatroniMember[]) =>
+  ms.filter((m) => m.role === 'leader' && m.state === 'running').length === 1 && ms.every((m) => m.role === 'leader' || m.state === 'streaming');
+
+/**
+ * Before anything changes: the cluster is healthy, the new release is uploaded next to the running
+ * one (a deploy) or is on the node already (a rollback), and each node says what it runs — so the
+ * plan is exact. Nothing the stack uses is touched here.
+ */
+export function preparePlan(run: DeployRun, opts: { upload: boolean }): Plan<NodeConfig> {
+  const base = run.env.baseDir;
+  const patroniYml = new Map<string, string>();
+  return {
+    title: `${run.meta.command} ${run.env.name}: release ${run.meta.id}`,
+    phases: [
+      {
+        title: 'Prepare',
+        nodes: run.nodes,
+        steps: [
+          ...(opts.upload
+            ? [
+                {
+                  title: `upload release ${run.meta.id}`,
+                  timeoutMs: 120_000,
+                  run: async ({ node }: { node: NodeConfig }) => {
+                    const files = run.bundles.get(node.name)!.files;
+                    await upload(await run.pool.get(node), stageFiles(base, files, run.meta));
+                    return `${files.length} files in releases/${run.meta.id}`;
+                  },
+                },
+              ]
+            : []),
+          {
+            title: 'compare with what the node runs',
+            timeoutMs: 60_000,
+            run: async ({ node }) => {
+              const conn = await run.pool.get(node);
+              const composeFiles = run.bundles.get(node.name)?.composeFiles ?? composeFilesOf(run, node);
+              const id = targetId(run, node.name);
+              const res = await conn.exec(inspectCommand(base, id, composeFiles), { timeoutMs: 50_000 });
+              if (res.code !== 0 && res.code !== 4) throw new TwincigoError(`inspecting ${base} failed: ${res.stderr.trim() || `exit ${res.code}`}`);
+              if (res.code === 4) throw new TwincigoError(`release ${id} is not on ${node.name}`, 1, ['twincigo releases lists what each node has']);
+              const insp = parseInspection(res.stdout);
+              if (insp.composeError) throw new TwincigoError(`compose cannot read release ${id}: ${insp.composeError}`);
+              if (insp.patroniYml) patroniYml.set(node.name, insp.patroniYml);
+              run.composeFiles.set(node.name, composeFiles);
+              const c = nodeChanges(node.name, insp);
+              run.changes.set(node.name, c);
+              return `${c.changedFiles.length + c.addedFiles.length + c.removedFiles.length} files, ${c.recreate.length} services to recreate, ${c.reload.length} to reload`;
+            },
+          },
+        ],
+        then: [
+          {
+            title: 'cluster healthy; Patroni cluster config',
+            timeoutMs: 60_000,
+            run: async () => {
+              const patroniNodes = run.env.nodes.filter((n) => n.roles.includes('patroni'));
+              const ms = await patroniMembers(await run.pool.get(patroniNodes[0]!));
+              if (!healthy(ms) || ms.length !== patroniNodes.length) {
+                throw new TwincigoError(`the cluster is not healthy (${describeMembers(ms)}): a deploy starts from a healthy cluster`, 1, [
+                  'twincigo status shows what is wrong; twincigo bootstrap repairs a missing member',
+                ]);
+              }
+              run.leader = ms.find((m) => m.role === 'leader')!.name;
+              run.pendingRestart = ms.filter((m) => m.pending_restart).map((m) => m.name);
+              const yml = [...patroniYml.values()][0];
+              if (!yml) return `leader ${run.leader}`;
+              const leaderConn = await run.pool.get(nodeNamed(run, run.leader));
+              const got = parseApiResponse((await leaderConn.run(patroniApiCommand('GET', '/config'), { timeoutMs: 30_000 })).stdout);
+              if (got.status !== 200) throw new TwincigoError(`Patroni GET /config answered HTTP ${got.status}: ${got.body}`);
+              const current = JSON.parse(got.body) as Dcs;
+              const patch = dcsPatch(desiredDcs(yml), current);
+              const restartParameters = await needRestart(leaderConn, changedParameters(patch));
+              run.dcs = { current, patch, restartParameters };
+              return `leader ${run.leader}${run.pendingRestart.length ? `; pending restart: ${run.pendingRestart.join(', ')}` : ''}; ${Object.keys(patch).length ? `config to change: ${JSON.stringify(patch)}` : 'Patroni config unchanged'}`;
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** Of these parameters, those PostgreSQL applies only at a restart (context postmaster). */
+async function needRestart(conn: Awaited<ReturnType<DeployRun['pool']['get']>>, names: string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  const list = names.map((n) => `'${n.replace(/'/g, "''")}'`).join(',');
+  const res = await conn.run(psqlQueryCommand(5432, `select name from pg_settings where context = 'postmaster' and name in (${list})`), { timeoutMs: 20_000 });
+  return res.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+}
+
+/** A rollback's compose files: the node's roles give them, in the order a render uses. */
+function composeFilesOf(run: DeployRun, node: NodeConfig): string[] {
+  return ROLES.filter((r) => node.roles.includes(r)).flatMap((r) => composeFilesFor(r, run.env.profile).map((c) => c.path));
+}
