@@ -6,7 +6,7 @@
  */
 import { readEnvFile } from '../../dist/config/env-file.js';
 import { compose as composeCmd } from '../../dist/remote/compose.js';
-import { and, root } from '../../dist/remote/shell.js';
+import { and, root, run } from '../../dist/remote/shell.js';
 import type { SshConnection } from '../../dist/ssh/connection.js';
 import { upload } from '../../dist/ssh/upload.js';
 import { renderEnvironment, type NodeBundle } from '../../dist/stack/bundle.js';
@@ -14,6 +14,7 @@ import { supabaseSql } from '../../dist/stack/supabase-sql.js';
 import { psqlViaHaproxy } from '../../dist/cluster/psql.js';
 import { patroniMembers } from '../../dist/cluster/health.js';
 import { waitFor } from '../lab/run.ts';
+import { wipeStack } from '../lab/faults.ts';
 import { labConfig, labPool } from './helpers.ts';
 
 export interface Member { name: string; role: string; state: string; host: string; timeline?: number; lag?: number }
@@ -54,11 +55,11 @@ export class LabCluster {
     await Promise.all(this.conns.map((c, i) => c.run(this.compose(i, 'up', '-d', service), { timeoutMs: 180_000 })));
   }
 
-  async etcdHealthy(): Promise<string> {
+  async etcdHealthy(timeoutMs = 60_000): Promise<string> {
     return waitFor('etcd endpoint health', async () => {
       const res = await this.conns[0]!.exec(this.compose(0, 'exec', '-T', 'etcd', 'etcdctl', 'endpoint', 'health', '--cluster'));
       return res.code === 0 && (res.stdout.match(/is healthy/g) ?? []).length === 3 ? res.stdout : false;
-    }, 60_000, 500);
+    }, timeoutMs, 500);
   }
 
   async patroniHealthy(from = 0, timeoutMs = 120_000): Promise<Member[]> {
@@ -68,13 +69,30 @@ export class LabCluster {
     }, timeoutMs, 1000);
   }
 
-  /** The whole core stack, each step health-gated. */
+  /**
+   * The whole core stack, each step health-gated. A cluster an earlier test file left running is
+   * reused (compose changes nothing that runs as rendered) — much faster than a fresh initdb and
+   * base backups; one that is not healthy within a short wait is wiped and built fresh.
+   */
   async upCore(): Promise<void> {
     await this.upload();
+    const running = (await this.conns[0]!.exec(run('docker', 'ps', '-q', '--filter', 'name=twincigo-patroni-1'))).stdout.trim() !== '';
+    try {
+      await this.upCoreOnce(running ? 30_000 : undefined);
+    } catch (err) {
+      if (!running) throw err;
+      process.stderr.write(`[e2e] the cluster left running is not healthy (${String(err).split('\n')[0]}): wiping it\n`);
+      await wipeStack();
+      await this.upload();
+      await this.upCoreOnce();
+    }
+  }
+
+  private async upCoreOnce(timeoutMs?: number): Promise<void> {
     await this.up('etcd');
-    await this.etcdHealthy();
+    await this.etcdHealthy(timeoutMs);
     await this.up('patroni');
-    await this.patroniHealthy();
+    await this.patroniHealthy(0, timeoutMs);
     await this.up('haproxy');
   }
 
@@ -86,6 +104,12 @@ export class LabCluster {
     await Promise.all(this.conns.map((c, i) => c.run(this.compose(i, 'up', '-d', '--wait', '--wait-timeout', '120'), { timeoutMs: 240_000 })));
   }
 
+  /** The end of a test file: its connections close, the stack keeps running for the next file (the run's end removes the lab). */
+  async release(): Promise<void> {
+    await this.pool.closeAll();
+  }
+
+  /** Everything removed: containers, volumes, files (benchmarks end with it). */
   async teardown(): Promise<void> {
     // a node killed by a test has a new connection (the pool reopens closed ones)
     this.conns = await Promise.all(this.config.nodes.map((n) => this.pool.get(n)));

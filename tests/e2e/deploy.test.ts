@@ -53,7 +53,7 @@ beforeAll(async () => {
 afterAll(async () => {
   writeFileSync(LAB_ENV_FILE, saved.env);
   writeFileSync(LAB_INVENTORY, saved.inventory);
-  await lab.teardown();
+  await lab.release();
 });
 
 describe('twincigo deploy', () => {

@@ -21,7 +21,7 @@ beforeAll(async () => {
   await lab.upCore();
   await waitFor('HAProxy routing', async () => (await runCli(['status', '--env', 'lab', '--json'])).stdout.includes('"agree": true'), 60_000, 1000);
 }, 300_000);
-afterAll(() => lab.teardown());
+afterAll(() => lab.release());
 
 describe('twincigo failover-test on the lab', () => {
   for (const [scenario, max, leaderChanges] of [

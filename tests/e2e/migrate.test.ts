@@ -39,7 +39,7 @@ beforeAll(async () => {
 }, 300_000);
 afterAll(async () => {
   tmp.cleanup();
-  await lab.teardown();
+  await lab.release();
 });
 
 describe('twincigo migrate', () => {

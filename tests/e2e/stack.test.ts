@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/remote/shell.js';
 import { supabaseSql } from '../../src/stack/supabase-sql.js';
 import { psqlViaHaproxy } from '../../src/cluster/psql.js';
-import { stopContainer } from '../lab/faults.ts';
+import { stopContainer, wipeStack } from '../lab/faults.ts';
 import { waitFor } from '../lab/run.ts';
 import { LabCluster } from './cluster.ts';
 
@@ -24,6 +24,7 @@ const password = lab.values.values.POSTGRES_PASSWORD!;
 const backendPassword = lab.values.values.BACKEND_DB_PASSWORD!;
 
 beforeAll(async () => {
+  await wipeStack(); // this file forms the cluster step by step: from bare nodes
   await lab.upload();
   conns = lab.conns;
   bundles = lab.bundles;
@@ -31,7 +32,7 @@ beforeAll(async () => {
   expect(modes.stdout).toBe(`600 ${BASE}/.env\n644 ${BASE}/config/patroni/patroni.yml\n`);
 });
 
-afterAll(() => lab.teardown());
+afterAll(() => lab.release());
 
 describe('the rendered stack on the lab nodes', () => {
   it('every node\'s rendered compose files pass `docker compose config` on the node', async () => {

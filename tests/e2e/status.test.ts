@@ -12,7 +12,7 @@ const status = async () => {
 };
 
 beforeAll(() => lab.upAll(), 400_000);
-afterAll(() => lab.teardown());
+afterAll(() => lab.release());
 
 describe('twincigo status on the lab', () => {
   let leader = '';

@@ -12,7 +12,7 @@ beforeAll(async () => {
   // HAProxy needs a check or two before :5000 routes
   await waitFor('HAProxy on every node', async () => (await runCli(['status', '--env', 'lab', '--quiet'], { timeoutMs: 30_000 })).code !== 4, 30_000, 1000);
 }, 300_000);
-afterAll(() => lab.teardown());
+afterAll(() => lab.release());
 
 describe('twincigo exec', () => {
   it('one node: the exit code is passed through, stdin forwarded', async () => {
