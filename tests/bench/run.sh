@@ -19,6 +19,10 @@ if [ "${BENCH_LAB:-1}" = 1 ]; then
   node tests/bench/bootstrap.ts
 fi
 if [ "${BENCH_LAB:-1}" = 1 ]; then
+  echo "== twincigo deploy on the lab (no-op; write outage of a restart-only parameter change)"
+  node tests/bench/deploy.ts
+fi
+if [ "${BENCH_LAB:-1}" = 1 ]; then
   echo "== twincigo migrate up on the lab (200 small migrations)"
   node tests/bench/migrate.ts
 fi
