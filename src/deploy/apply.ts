@@ -13,6 +13,7 @@ import { note, nodeNamed, targetId, type DeployRun } from './context.js';
 import { describePatch } from './patroni-dcs.js';
 import { activateCommand, pruneCommand, snapshotCommand } from './release.js';
 import { patroniRollingPhase } from './rolling.js';
+import { stage } from './prepare.js';
 
 /** Health-gate timeouts (seconds) of a deploy. */
 export const DEPLOY_WAITS = { services: 180, etcd: 60, haproxy: 30, pendingRestart: 30 } as const;
@@ -73,6 +74,7 @@ export function applyPlan(run: DeployRun, opts: { record: boolean }): Plan<NodeC
             const c = run.changes.get(node.name)!;
             const id = targetId(run, node.name);
             const conn = await run.pool.get(node);
+            if (run.bundles.size > 0) await stage(run, node); // a node whose files did not differ gets the release now
             if (!c.current) {
               // first deploy on a bootstrapped node: its live files become a release to come back to
               await conn.run(snapshotCommand(base, { ...run.meta, id: run.snapshotId, command: 'live files before the first deploy' }, c.livePaths), { timeoutMs: 30_000 });

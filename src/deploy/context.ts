@@ -22,6 +22,8 @@ export interface DeployRun {
   /** What each node is given (a deploy: the rendered bundle; a rollback: null — the release is on the node). */
   bundles: Map<string, NodeBundle>;
   changes: Map<string, NodeChanges>;
+  /** Nodes the release was uploaded to (a deploy uploads where files differ, and before activation). */
+  staged: Set<string>;
   /** The compose files (-f, relative to the base dir) of each node. */
   composeFiles: Map<string, string[]>;
   /** Patroni's cluster-wide config: what it is, and what this deploy sends. */

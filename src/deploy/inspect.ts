@@ -3,7 +3,10 @@ import { root, type Command } from '../remote/shell.js';
 import { parseSums } from './release.js';
 
 /**
- * What a node runs, against a staged release, in one read-only command: the current release, the
+ * What a node runs, against a release, in one read-only command. The release is a staged one
+ * (releases/<id>, a rollback's target or a deploy's upload) or, before anything is uploaded, the
+ * live tree checked against the rendered MANIFEST given on stdin — a deploy uploads only to nodes
+ * whose files differ. It reports: the current release, the
  * sha256 of every live file either release names, compose's own config hash of every service as
  * the staged files define it (`compose config --hash`, computed with the live project directory,
  * so it equals the label compose puts on a container created from those files), and the hash and
@@ -13,12 +16,12 @@ import { parseSums } from './release.js';
 const INSPECT = [
   'base=$1; id=$2; shift 2',
   'cd "$base" || exit 3',
-  'rel="releases/$id"',
+  'if [ -n "$id" ]; then rel="releases/$id"; [ -f "$rel/MANIFEST" ] || exit 4; target=$(cat "$rel/MANIFEST"); else rel=.; target=$(cat); fi',
   'echo "@@current $(readlink current 2>/dev/null)"',
   'echo "@@target"',
-  'cat "$rel/MANIFEST" || exit 4',
+  'printf "%s\\n" "$target"',
   'echo "@@live"',
-  '{ cut -c67- "$rel/MANIFEST"; [ -f current/MANIFEST ] && cut -c67- current/MANIFEST; } | LC_ALL=C sort -u | while IFS= read -r p; do [ -f "$p" ] && sha256sum -- "$p"; done',
+  '{ printf "%s\\n" "$target" | cut -c67-; [ -f current/MANIFEST ] && cut -c67- current/MANIFEST; } | LC_ALL=C sort -u | while IFS= read -r p; do [ -n "$p" ] && [ -f "$p" ] && sha256sum -- "$p"; done',
   'echo "@@patroni"',
   '[ -f "$rel/config/patroni/patroni.yml" ] && base64 -w0 < "$rel/config/patroni/patroni.yml"; echo',
   'echo "@@hash"',
@@ -28,8 +31,9 @@ const INSPECT = [
   `docker ps -a --filter label=com.docker.compose.project=${PROJECT} --format '{{.Label "com.docker.compose.service"}} {{.Label "com.docker.compose.config-hash"}} {{.State}}'`,
 ].join('\n');
 
-export function inspectCommand(base: string, id: string, composeFiles: readonly string[]): Command {
-  return root('sh', '-c', INSPECT, 'sh', base, id, ...composeFiles);
+/** id: a release on the node; null: the live tree, against the MANIFEST sent on stdin. */
+export function inspectCommand(base: string, id: string | null, composeFiles: readonly string[]): Command {
+  return root('sh', '-c', INSPECT, 'sh', base, id ?? '', ...composeFiles);
 }
 
 export interface NodeInspection {

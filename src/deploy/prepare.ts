@@ -9,9 +9,10 @@ import { nodeChanges } from './changes.js';
 import { nodeNamed, targetId, type DeployRun } from './context.js';
 import { ROLES } from '../config/roles.js';
 import { composeFilesFor } from '../stack/compose-files.js';
-import { inspectCommand, parseInspection } from './inspect.js';
+import { inspectCommand, parseInspection, type NodeInspection } from './inspect.js';
+import type { SshConnection } from '../ssh/connection.js';
 import { changedParameters, dcsPatch, desiredDcs, type Dcs } from './patroni-dcs.js';
-import { stageFiles } from './release.js';
+import { manifestText, stageFiles } from './release.js';
 
 const healthy = (ms: PatroniMember[]) =>
   ms.filter((m) => m.role === 'leader' && m.state === 'running').length === 1 && ms.every((m) => m.role === 'leader' || m.state === 'streaming');
@@ -31,34 +32,24 @@ export function preparePlan(run: DeployRun, opts: { upload: boolean }): Plan<Nod
         title: 'Prepare',
         nodes: run.nodes,
         steps: [
-          ...(opts.upload
-            ? [
-                {
-                  title: `upload release ${run.meta.id}`,
-                  timeoutMs: 120_000,
-                  run: async ({ node }: { node: NodeConfig }) => {
-                    const files = run.bundles.get(node.name)!.files;
-                    await upload(await run.pool.get(node), stageFiles(base, files, run.meta));
-                    return `${files.length} files in releases/${run.meta.id}`;
-                  },
-                },
-              ]
-            : []),
           {
-            title: 'compare with what the node runs',
-            timeoutMs: 60_000,
+            title: opts.upload ? 'compare with what the node runs; upload the release where files differ' : 'compare with what the node runs',
+            timeoutMs: 180_000,
             run: async ({ node }) => {
               const conn = await run.pool.get(node);
-              const composeFiles = run.bundles.get(node.name)?.composeFiles ?? composeFilesOf(run, node);
-              const id = targetId(run, node.name);
-              const res = await conn.exec(inspectCommand(base, id, composeFiles), { timeoutMs: 50_000 });
-              if (res.code !== 0 && res.code !== 4) throw new TwincigoError(`inspecting ${base} failed: ${res.stderr.trim() || `exit ${res.code}`}`);
-              if (res.code === 4) throw new TwincigoError(`release ${id} is not on ${node.name}`, 1, ['twincigo releases lists what each node has']);
-              const insp = parseInspection(res.stdout);
-              if (insp.composeError) throw new TwincigoError(`compose cannot read release ${id}: ${insp.composeError}`);
-              if (insp.patroniYml) patroniYml.set(node.name, insp.patroniYml);
+              const bundle = run.bundles.get(node.name);
+              const composeFiles = bundle?.composeFiles ?? composeFilesOf(run, node);
               run.composeFiles.set(node.name, composeFiles);
-              const c = nodeChanges(node.name, insp);
+              // a deploy first checks the live tree against the rendered manifest; a rollback its release
+              let insp = await inspect(conn, base, node, opts.upload ? null : targetId(run, node.name), composeFiles, bundle ? manifestText(bundle.files) : undefined);
+              let c = nodeChanges(node.name, insp);
+              if (bundle && c.changedFiles.length + c.addedFiles.length + c.removedFiles.length > 0) {
+                // compose must see the new files to say which services they change
+                await stage(run, node);
+                insp = await inspect(conn, base, node, run.meta.id, composeFiles);
+                c = nodeChanges(node.name, insp);
+              }
+              if (insp.patroniYml) patroniYml.set(node.name, insp.patroniYml);
               run.changes.set(node.name, c);
               return `${c.changedFiles.length + c.addedFiles.length + c.removedFiles.length} files, ${c.recreate.length} services to recreate, ${c.reload.length} to reload`;
             },
@@ -94,6 +85,22 @@ export function preparePlan(run: DeployRun, opts: { upload: boolean }): Plan<Nod
       },
     ],
   };
+}
+
+async function inspect(conn: SshConnection, base: string, node: NodeConfig, id: string | null, composeFiles: string[], manifest?: string): Promise<NodeInspection> {
+  const res = await conn.exec(inspectCommand(base, id, composeFiles), { timeoutMs: 50_000, ...(manifest !== undefined ? { stdin: manifest } : {}) });
+  if (res.code === 4) throw new TwincigoError(`release ${id} is not on ${node.name}`, 1, ['twincigo releases lists what each node has']);
+  if (res.code !== 0) throw new TwincigoError(`inspecting the base dir failed: ${res.stderr.trim() || `exit ${res.code}`}`);
+  const insp = parseInspection(res.stdout);
+  if (insp.composeError) throw new TwincigoError(`compose cannot read ${id ? `release ${id}` : 'the live files'}: ${insp.composeError}`);
+  return insp;
+}
+
+/** Uploads the release to a node (once): the prepare step where files differ, activation elsewhere. */
+export async function stage(run: DeployRun, node: NodeConfig): Promise<void> {
+  if (run.staged.has(node.name)) return;
+  await upload(await run.pool.get(node), stageFiles(run.env.baseDir, run.bundles.get(node.name)!.files, run.meta));
+  run.staged.add(node.name);
 }
 
 /** Of these parameters, those PostgreSQL applies only at a restart (context postmaster). */

@@ -55,7 +55,7 @@ export async function runDeploy(ctx: Ctx, o: DeployOptions): Promise<number> {
     targets: o.targets ?? new Map(),
     snapshotId: releaseId(new Date(now.getTime() - 1000)),
     bundles: new Map((o.bundles ?? []).map((b) => [b.node, b])),
-    changes: new Map(), composeFiles: new Map(), dcs: null, leader: null, pendingRestart: [], done: new Map(),
+    changes: new Map(), staged: new Set(), composeFiles: new Map(), dcs: null, leader: null, pendingRestart: [], done: new Map(),
   };
   const mode = ctx.renderMode;
   const started = performance.now();

@@ -101,9 +101,11 @@ export function createMigration(dir: string, name: string, noTransaction = false
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '');
   if (!slug) throw new UsageError(`migration name "${name}" has no letters or digits`, ['e.g. twincigo migrate create add_contacts_table']);
-  const existing = readMigrations(dir);
-  const version = (existing.at(-1)?.version ?? 0) + 1;
-  const width = Math.max(4, existing.at(-1)?.id.length ?? 4);
+  // by name only: a file still being written (no SQL yet) must not block the next one
+  const ids = existsSync(dir) ? readdirSync(dir).map((f) => FILE_NAME.exec(f)?.[1]).filter((x): x is string => x !== undefined) : [];
+  const last = ids.sort((a, b) => Number(a) - Number(b)).at(-1);
+  const version = (last ? Number(last) : 0) + 1;
+  const width = Math.max(4, last?.length ?? 4);
   const file = join(dir, `${String(version).padStart(width, '0')}_${slug}.sql`);
   mkdirSync(dir, { recursive: true });
   const header = noTransaction

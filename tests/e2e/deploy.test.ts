@@ -93,6 +93,24 @@ describe('twincigo deploy', () => {
     }
   });
 
+  it('a drifted config file is put back and HAProxy reloads in place: a connection through it survives', async () => {
+    const cfg = `${lab.base}/config/haproxy/haproxy.cfg`;
+    await lab.conns[0]!.run(argv('sh', '-c', `echo '# edited by hand' >> ${cfg}`));
+    // a session through this node's HAProxy, open across the deploy: two queries 8 s apart
+    const session = lab.conns[0]!.exec(lab.sql(0, 5000, "select 'before'; select pg_sleep(8); select 'after'"), { timeoutMs: 60_000 });
+    await new Promise((r) => setTimeout(r, 1000));
+    const before = await started();
+    const res = await deployJson();
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.body.nodes['lab-hil-1'].reload).toEqual(['haproxy']);
+    expect(res.body.nodes['lab-hil-1'].recreate).toEqual([]);
+    expect(restartedSince(before, await started())).toEqual([]);
+    const out = await session;
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toContain('after');
+    expect((await lab.conns[0]!.run(argv('tail', '-1', cfg))).stdout).not.toContain('edited by hand');
+  });
+
   it('a broken change: the failing node is rolled back, the cluster stays healthy, the error says why', async () => {
     const good = currentOf((await releases())['lab-ash-1']!);
     setEnv('BACKEND_IMAGE', '172.28.77.2:5000/twincigo-lab/does-not-exist:1');

@@ -95,6 +95,8 @@ describe('what a node runs against a release', () => {
   it('the inspect command passes each compose file from the release dir', () => {
     const cmd = render(inspectCommand('/opt/t', 'R2', ['compose/etcd.yml', 'compose/patroni.yml']));
     expect(cmd.endsWith("sh /opt/t R2 compose/etcd.yml compose/patroni.yml")).toBe(true);
+    // before any upload: the live tree against the manifest on stdin
+    expect(render(inspectCommand('/opt/t', null, ['compose/etcd.yml'])).endsWith("sh /opt/t '' compose/etcd.yml")).toBe(true);
     expect(parseFiles(`@@file .env\n${Buffer.from('A=1\n').toString('base64')}\n@@file gone\n\n`)).toEqual(new Map([['.env', 'A=1\n'], ['gone', '']]));
   });
 });

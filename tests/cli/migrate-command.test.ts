@@ -1,0 +1,80 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { validInventory, writeInventory } from '../helpers/inventory.js';
+import { tempDir } from '../helpers/tmp.js';
+
+/**
+ * `twincigo migrate` where no database is reachable: files are checked before any connection,
+ * `create` needs no environment, and every node failing is one clear error. Every node points at
+ * 127.0.0.x port 1 (nothing listens). The lab e2e test covers the database side.
+ */
+let tmp: ReturnType<typeof tempDir>;
+let inv: string;
+const SECRET = 'pg-super-secret-77';
+
+beforeAll(() => {
+  tmp = tempDir();
+  const doc = validInventory();
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(tmp.dir, 'id')]);
+  doc.ssh = { port: 1, connectTimeout: 3, config: false, knownHosts: 'known_hosts', identity: 'id' };
+  doc.migrations = { dir: 'db/migrations' };
+  doc.environments.dev.nodes.forEach((n: { host: string }, i: number) => (n.host = `127.0.0.${i + 1}`));
+  inv = writeInventory(tmp.dir, doc);
+  mkdirSync(join(tmp.dir, 'env'));
+  writeFileSync(join(tmp.dir, 'env', '.env.dev'), `POSTGRES_PASSWORD=${SECRET}\n`);
+});
+afterAll(() => tmp.cleanup());
+
+const dir = () => join(tmp.dir, 'db', 'migrations');
+
+describe('twincigo migrate without a database', () => {
+  it('create: numbered files in migrations.dir beside the inventory, no environment needed', async () => {
+    const a = await runCli(['migrate', 'create', 'add contacts', '-c', inv]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(existsSync(join(dir(), '0001_add_contacts.sql'))).toBe(true);
+    const b = await runCli(['migrate', 'create', 'contacts_idx', '--no-transaction', '-c', inv, '--json']);
+    expect(JSON.parse(b.stdout)).toEqual({ ok: true, file: join(dir(), '0002_contacts_idx.sql') });
+    expect(readFileSync(join(dir(), '0002_contacts_idx.sql'), 'utf8')).toContain('-- twincigo:no-transaction');
+  });
+
+  it('bad files are refused before any connection, every problem at once (exit 2)', async () => {
+    // 0001 and 0002 hold only their header comments yet
+    const res = await runCli(['migrate', 'status', '-c', inv, '--env', 'dev']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/2 problems\n {2}- .*0001_add_contacts\.sql: no SQL statement in it\n {2}- .*0002_contacts_idx\.sql: no SQL statement in it/);
+    expect(res.stderr).toContain('hint: fix the files; nothing was applied');
+    expect(res.stderr).not.toMatch(/127\.0\.0|ECONNREFUSED/);
+  });
+
+  it('flags are checked before any connection', async () => {
+    writeFileSync(join(dir(), '0001_add_contacts.sql'), 'create table contacts (id int);\n');
+    writeFileSync(join(dir(), '0002_contacts_idx.sql'), '-- twincigo:no-transaction\ncreate index concurrently if not exists i on contacts (id);\n');
+    const to = await runCli(['migrate', 'up', '--to', '0009', '-c', inv, '--env', 'dev']);
+    expect(to.code).toBe(2);
+    expect(to.stderr).toMatch(/--to 0009: no migration file has version 9\n {2}hint: versions: 1, 2/);
+    const timeout = await runCli(['migrate', 'up', '--lock-timeout', 'soon', '-c', inv, '--env', 'dev']);
+    expect(timeout.code).toBe(2);
+    expect(timeout.stderr).toContain('--lock-timeout soon: must be a PostgreSQL duration');
+  });
+
+  it('no node reachable: each is tried and named, one error, exit 1, the password never printed', async () => {
+    const res = await runCli(['migrate', 'status', '-c', inv, '--env', 'dev'], { timeoutMs: 60_000 });
+    expect(res.code).toBe(1);
+    for (const n of ['hil-1', 'ash-1', 'ash-2']) expect(res.stderr).toMatch(new RegExp(`warn.*${n}: no connection to the leader .*trying the next node|${n}: no connection to the leader`));
+    expect(res.stderr).toMatch(/error: no node gave a connection to the leader through HAProxy :5000\n {2}hint: hil-1: .*\n {2}hint: ash-1: .*\n {2}hint: ash-2: .*\n {2}hint: twincigo status shows what is down/);
+    expect(res.stdout + res.stderr).not.toContain(SECRET);
+  });
+
+  it('an invalid migrations section in the inventory is a config error (exit 2)', async () => {
+    const doc = validInventory();
+    doc.migrations = { lockTimeout: 'soon', extra: 1 };
+    const bad = writeInventory(tmp.dir, doc, 'bad.yml');
+    const res = await runCli(['migrate', 'status', '-c', bad, '--env', 'dev']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('migrations.lockTimeout: must be a PostgreSQL duration');
+    expect(res.stderr).toContain('migrations.extra: unknown key');
+  });
+});
