@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { haproxyRoutesToLeader, patroniLeader, patroniMembers, patroniStreaming, type PatroniMember } from '../cluster/health.js';
 import { parseApiResponse, patroniApiCommand } from '../cluster/patroni-api.js';
 import { upServices } from '../cluster/services.js';
@@ -58,6 +59,11 @@ export function patroniRollingPhase(run: DeployRun): Phase<NodeConfig> | null {
           if (!needs(leader, now)) return done.length ? `${done.join(', ')} done; leader ${leader}` : 'nothing to restart';
           const candidate = done.find((n) => n !== leader) ?? members.find((n) => n.name !== leader)!.name;
           const newLeader = await switchover(run, leader, candidate, wait);
+          // Patroni demotes the old leader after the new one leads: wait until it streams as a replica
+          await waitUntil(`${leader} back as a replica`, async () => {
+            const m = (await patroniMembers(probe)).find((x) => x.name === leader);
+            return m && m.role !== 'leader' && m.state === 'streaming' ? ready(m) : notYet(m ? `${leader} ${m.role}/${m.state}` : `${leader} not a member`);
+          }, { timeoutMs: ROLLING_WAITS.member * 1000, intervalMs: 500, ...wait });
           const after = await patroniMembers(probe);
           if (needs(leader, after)) await restartMember(run, nodeNamed(run, leader), recreate.has(leader), wait);
           done.push(leader);
@@ -97,7 +103,13 @@ async function restartMember(run: DeployRun, node: NodeConfig, recreate: boolean
     note(run, node.name, 'recreated patroni');
   } else {
     w.log(`${node.name}: restarting PostgreSQL (POST /restart)`);
-    const res = parseApiResponse((await conn.run(patroniApiCommand('POST', '/restart', {}), { timeoutMs: ROLLING_WAITS.member * 1000 })).stdout);
+    let res = parseApiResponse((await conn.run(patroniApiCommand('POST', '/restart', {}), { timeoutMs: ROLLING_WAITS.member * 1000 })).stdout);
+    // 503 while Patroni is busy with something else (a demotion finishing): ask again shortly
+    for (let i = 0; i < 5 && res.status === 503; i++) {
+      w.log(`${node.name}: Patroni busy (${res.body}); asking again`);
+      await sleep(2000, undefined, { signal: w.signal });
+      res = parseApiResponse((await conn.run(patroniApiCommand('POST', '/restart', {}), { timeoutMs: ROLLING_WAITS.member * 1000 })).stdout);
+    }
     if (res.status !== 200) throw new TwincigoError(`${node.name}: Patroni could not restart PostgreSQL (HTTP ${res.status}): ${res.body}`);
     note(run, node.name, 'restarted PostgreSQL');
   }
