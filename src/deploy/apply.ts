@@ -6,9 +6,11 @@ import type { NodeConfig } from '../config/model.js';
 import type { Phase, Plan, StepContext } from '../engine/types.js';
 import { TwincigoError, errorMessage } from '../errors.js';
 import { reloadCommand } from '../stack/reload.js';
+import { containerName } from '../remote/compose.js';
+import { root } from '../remote/shell.js';
 import { appliedFile } from '../bootstrap/context.js';
 import { upload } from '../ssh/upload.js';
-import { ROLLING, describeNode, hasChanges, type NodeChanges, type ReloadEntry } from './changes.js';
+import { ROLLING, describeNode, hasChanges, previousComposeFiles, type NodeChanges, type ReloadEntry } from './changes.js';
 import { note, nodeNamed, targetId, type DeployRun } from './context.js';
 import { describePatch } from './patroni-dcs.js';
 import { activateCommand, pruneCommand, snapshotCommand } from './release.js';
@@ -136,6 +138,11 @@ async function applyServices(run: DeployRun, node: NodeConfig, c: NodeChanges, c
     note(run, node.name, `${r.how === 'restart' ? 'restarted' : 'reloaded'} ${r.service}`);
     notes.push(`${r.how === 'restart' ? 'restarted' : 'reloaded'} ${r.service}`);
   }
+  if (c.orphans.length > 0) {
+    await conn.run(removeContainersCommand(c.orphans), { timeoutMs: 120_000 });
+    for (const o of c.orphans) note(run, node.name, `removed ${o}`);
+    notes.push(`removed ${c.orphans.join(', ')}`);
+  }
   const services = c.recreate.filter((s) => !ROLLING.has(s));
   if (services.length > 0) {
     const { changed } = await upServices(conn, run.env.baseDir, files, services, { waitSec: DEPLOY_WAITS.services, signal: ctx.signal });
@@ -145,6 +152,9 @@ async function applyServices(run: DeployRun, node: NodeConfig, c: NodeChanges, c
   await gates(run, node, [...services, ...c.reload.map((r) => r.service)], ctx);
   return notes.length ? notes.join('; ') : describeNode(c);
 }
+
+/** Stops and removes the containers of services a node no longer runs (their volumes are kept). */
+export const removeContainersCommand = (services: readonly string[]) => root('docker', 'rm', '--force', ...services.map(containerName));
 
 /** After a node changed: etcd still has its quorum, HAProxy still routes :5000 to the leader. */
 async function gates(run: DeployRun, node: NodeConfig, touched: string[], ctx: Ctx): Promise<void> {
@@ -171,8 +181,9 @@ async function rollBack(run: DeployRun, ctx: Ctx, c: NodeChanges, err: unknown):
     await conn.run(activateCommand(run.env.baseDir, to), { timeoutMs: 30_000 });
     const reloads: ReloadEntry[] = c.reload;
     for (const r of reloads) await conn.run(reloadCommand(r), { timeoutMs: 120_000 });
-    const services = c.recreate.filter((s) => !ROLLING.has(s));
-    if (services.length) await upServices(conn, run.env.baseDir, run.composeFiles.get(ctx.node.name)!, services, { waitSec: DEPLOY_WAITS.services });
+    // what was recreated goes back to its previous definition; what was removed comes back
+    const services = [...c.recreate.filter((s) => !ROLLING.has(s)), ...c.orphans];
+    if (services.length) await upServices(conn, run.env.baseDir, previousComposeFiles(c), services, { waitSec: DEPLOY_WAITS.services });
     await gates(run, ctx.node, [...services, ...reloads.map((r) => r.service)], { ...ctx, signal: new AbortController().signal });
     run.rolledBack = { node: ctx.node.name, to, error: errorMessage(err) };
     note(run, ctx.node.name, `rolled back to ${to}`);

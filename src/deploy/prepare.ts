@@ -5,7 +5,7 @@ import type { NodeConfig } from '../config/model.js';
 import type { Plan } from '../engine/types.js';
 import { TwincigoError } from '../errors.js';
 import { upload } from '../ssh/upload.js';
-import { nodeChanges } from './changes.js';
+import { MEMBERSHIP, nodeChanges } from './changes.js';
 import { nodeNamed, targetId, type DeployRun } from './context.js';
 import { ROLES } from '../config/roles.js';
 import { composeFilesFor } from '../stack/compose-files.js';
@@ -50,6 +50,12 @@ export function preparePlan(run: DeployRun, opts: { upload: boolean }): Plan<Nod
                 c = nodeChanges(node.name, insp);
               }
               if (insp.patroniYml) patroniYml.set(node.name, insp.patroniYml);
+              const members = c.orphans.filter((s) => MEMBERSHIP.has(s));
+              if (members.length > 0) {
+                throw new TwincigoError(`${node.name} would lose ${members.join(' and ')}: deploy does not change cluster membership`, 1, [
+                  'keep the role on the node; moving etcd/Patroni members is a membership change (add the new member, then remove the old one)',
+                ]);
+              }
               run.changes.set(node.name, c);
               return `${c.changedFiles.length + c.addedFiles.length + c.removedFiles.length} files, ${c.recreate.length} services to recreate, ${c.reload.length} to reload`;
             },

@@ -35,7 +35,7 @@ export interface DeployReport {
   release: string;
   dryRun: boolean;
   leader: string | null;
-  nodes: Record<string, { changed: boolean; plan: string; done: string[]; files: { changed: string[]; added: string[]; removed: string[] }; recreate: string[]; reload: string[] }>;
+  nodes: Record<string, { changed: boolean; plan: string; done: string[]; files: { changed: string[]; added: string[]; removed: string[] }; recreate: string[]; reload: string[]; orphans: string[] }>;
   patroniConfig: string[];
   restarts: number;
   durationMs: number;
@@ -118,7 +118,7 @@ function report(run: DeployRun, ok: boolean, started: number, dryRun = false): D
     nodes[n.name] = {
       changed: hasChanges(c), plan: describeNode(c), done: run.done.get(n.name) ?? [],
       files: { changed: c.changedFiles, added: c.addedFiles, removed: c.removedFiles },
-      recreate: c.recreate, reload: c.reload.map((r) => r.service),
+      recreate: c.recreate, reload: c.reload.map((r) => r.service), orphans: c.orphans,
     };
   }
   const restarts = [...run.done.values()].flat().filter((d) => /^(recreated|restarted|reloaded|switchover)/.test(d)).length;

@@ -168,4 +168,21 @@ describe('twincigo deploy', () => {
     const noop = await deployJson('--dry-run');
     expect(noop.body.patroniConfig).toEqual(['postgresql.parameters.max_connections: 150 → 200']);
   }, 600_000);
+
+  it('a role taken off a node: its containers are removed (not its volumes); given back, they return', async () => {
+    writeFileSync(LAB_INVENTORY, saved.inventory.replace(/^( {4}rttMs: .*)$/m, '$1\n    skipRoles: [monitoring]').replace(/^ {10}- monitoring\n/m, ''));
+    const off = await deployJson();
+    expect(off.code, off.stderr).toBe(0);
+    expect(off.body.nodes['lab-ash-2'].orphans).toEqual(['grafana', 'loki']);
+    const ps = async () => (await lab.conns[2]!.run(argv('docker', 'ps', '--format', '{{.Names}}'))).stdout;
+    expect(await ps()).not.toMatch(/grafana|loki/);
+    writeFileSync(LAB_INVENTORY, saved.inventory);
+    const on = await deployJson();
+    expect(on.code, on.stderr).toBe(0);
+    expect(on.body.nodes['lab-ash-2'].recreate.sort()).toEqual(['grafana', 'loki']);
+    const back = await ps();
+    expect(back).toContain('twincigo-grafana-1');
+    expect(back).toContain('twincigo-loki-1');
+    expect(await status()).toBe(0);
+  }, 300_000);
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeNode, hasChanges, nodeChanges } from '../../src/deploy/changes.js';
+import { describeNode, hasChanges, nodeChanges, previousComposeFiles } from '../../src/deploy/changes.js';
 import { redactEnvPair, unifiedDiff } from '../../src/deploy/diff.js';
 import { inspectCommand, parseFiles, parseInspection } from '../../src/deploy/inspect.js';
 import { changedParameters, dcsPatch, describePatch, desiredDcs } from '../../src/deploy/patroni-dcs.js';
@@ -86,7 +86,18 @@ describe('what a node runs against a release', () => {
     expect(describeNode(c)).toContain('reload (SIGUSR2) haproxy');
   });
 
-  it('compose failing to read the release is reported, not taken as "no services"', () => {
+  it('a service the release no longer has on the node is an orphan to remove; rollback uses the previous compose files', () => {
+    const insp = parseInspection(stdout.replace(`redis ${'c'.repeat(64)}\n@@running`, '@@running'));
+    const c = nodeChanges('ash-1', insp);
+    expect(c.orphans).toEqual(['redis']);
+    expect(c.recreate).toEqual(['backend']);
+    expect(describeNode(c)).toContain('remove redis (no longer on this node)');
+    expect(previousComposeFiles({ ...c, livePaths: ['compose/redis.yml', 'compose/prod/redis.yml', '.env', 'compose/backend.yml', 'compose/prod/backend.yml'] })).toEqual([
+      'compose/backend.yml', 'compose/redis.yml', 'compose/prod/backend.yml', 'compose/prod/redis.yml',
+    ]);
+  });
+
+  it('compose failing to read the release, not taken as "no services"', () => {
     const insp = parseInspection('@@current \n@@target\n@@live\n@@hash\nrequired variable BACKEND_IMAGE is missing a value\n@@hash-failed\n@@running\n');
     expect(insp.current).toBeNull();
     expect(insp.composeError).toBe('required variable BACKEND_IMAGE is missing a value');

@@ -1,0 +1,63 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signSupabaseKey } from '../../src/secrets/jwt.js';
+import { runCli } from '../helpers/cli.js';
+import { validInventory, writeInventory } from '../helpers/inventory.js';
+import { tempDir } from '../helpers/tmp.js';
+
+/**
+ * The parts of deploy, releases and rollback that must not touch a node: flags, the prod guard,
+ * unreachable nodes. Every node points at 127.0.0.x port 1. The lab e2e test covers the rest.
+ */
+let tmp: ReturnType<typeof tempDir>;
+let inv: string;
+const SECRET = 'deploy-super-secret-31';
+const envText = Object.entries({
+  POSTGRES_PASSWORD: SECRET, REPLICATION_PASSWORD: 'r-secret-123456', REWIND_PASSWORD: 'w-secret-123456', PATRONI_RESTAPI_PASSWORD: 'p-secret-123456',
+  PGSODIUM_ROOT_KEY: 'b'.repeat(64), HAPROXY_STATS_PASSWORD: 'h-secret-123456', REDIS_PASSWORD: 'x-secret-123456', JWT_SECRET: 'j'.repeat(40),
+  ANON_KEY: signSupabaseKey('j'.repeat(40), 'anon'), SERVICE_ROLE_KEY: signSupabaseKey('j'.repeat(40), 'service_role'), DASHBOARD_USERNAME: 'supabase', DASHBOARD_PASSWORD: 'd-secret-123456',
+  SECRET_KEY_BASE: 'k-secret-123456', VAULT_ENC_KEY: 'v-secret-123456', SITE_URL: 'https://app', API_EXTERNAL_URL: 'https://api',
+  BACKEND_IMAGE: 'ghcr.io/twincigo/backend:1.0.0', BACKEND_DB_PASSWORD: 'b-secret-123456', GRAFANA_ADMIN_PASSWORD: 'g-secret-123456',
+}).map(([k, v]) => `${k}=${v}`).join('\n');
+
+beforeAll(() => {
+  tmp = tempDir();
+  const doc = validInventory();
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(tmp.dir, 'id')]);
+  doc.ssh = { port: 1, connectTimeout: 3, config: false, knownHosts: 'known_hosts', identity: 'id' };
+  doc.environments.dev.nodes.forEach((n: { host: string }, i: number) => (n.host = `127.0.0.${i + 1}`));
+  doc.environments.prod = { ...structuredClone(doc.environments.dev), profile: 'dev', envFile: 'env/.env.dev' };
+  inv = writeInventory(tmp.dir, doc);
+  mkdirSync(join(tmp.dir, 'env'));
+  writeFileSync(join(tmp.dir, 'env', '.env.dev'), envText);
+});
+afterAll(() => tmp.cleanup());
+
+describe('twincigo deploy / releases / rollback without touching a node', () => {
+  it('--roles takes known roles only (exit 2)', async () => {
+    const res = await runCli(['deploy', '-c', inv, '--env', 'dev', '--roles', 'backend,nope']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/--roles: unknown role nope\n {2}hint: roles: etcd, patroni, haproxy/);
+  });
+
+  it('prod without a TTY and without --yes: exit 2 naming --yes, before any connection', async () => {
+    const res = await runCli(['deploy', '-c', inv, '--env', 'prod']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('deploy changes prod.: confirmation needed, pass --yes');
+    expect(res.stderr).not.toMatch(/127\.0\.0|ECONNREFUSED/);
+  });
+
+  it('unreachable nodes: the dry run fails on each node with the SSH reason, exit 1, nothing printed of the secrets', async () => {
+    const res = await runCli(['deploy', '-c', inv, '--env', 'dev', '--dry-run'], { timeoutMs: 60_000 });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/Prepare — failed on 3 of 3 nodes/);
+    expect(res.stderr).toMatch(/hil-1.*127\.0\.0\.1:1/);
+    expect(res.stdout + res.stderr).not.toContain(SECRET);
+    const rel = await runCli(['releases', '-c', inv, '--env', 'dev'], { timeoutMs: 60_000 });
+    expect(rel.code).toBe(1);
+    const rb = await runCli(['rollback', '-c', inv, '--env', 'dev', '--yes'], { timeoutMs: 60_000 });
+    expect(rb.code).toBe(1);
+  });
+});
