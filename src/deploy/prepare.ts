@@ -43,12 +43,15 @@ export function preparePlan(run: DeployRun, opts: { upload: boolean }): Plan<Nod
               // a deploy first checks the live tree against the rendered manifest; a rollback its release
               let insp = await inspect(conn, base, node, opts.upload ? null : targetId(run, node.name), composeFiles, bundle ? manifestText(bundle.files) : undefined);
               let c = nodeChanges(node.name, insp);
+              let where = opts.upload ? 'the live files' : `release ${targetId(run, node.name)}`;
               if (bundle && c.changedFiles.length + c.addedFiles.length + c.removedFiles.length > 0) {
-                // compose must see the new files to say which services they change
+                // compose must see the new files to say which services they change (the live tree may lack some)
                 await stage(run, node);
                 insp = await inspect(conn, base, node, run.meta.id, composeFiles);
                 c = nodeChanges(node.name, insp);
+                where = `release ${run.meta.id}`;
               }
+              if (insp.composeError) throw new TwincigoError(`compose cannot read ${where}: ${insp.composeError}`);
               if (insp.patroniYml) patroniYml.set(node.name, insp.patroniYml);
               const members = c.orphans.filter((s) => MEMBERSHIP.has(s));
               if (members.length > 0) {
@@ -97,9 +100,7 @@ async function inspect(conn: SshConnection, base: string, node: NodeConfig, id: 
   const res = await conn.exec(inspectCommand(base, id, composeFiles), { timeoutMs: 50_000, ...(manifest !== undefined ? { stdin: manifest } : {}) });
   if (res.code === 4) throw new TwincigoError(`release ${id} is not on ${node.name}`, 1, ['twincigo releases lists what each node has']);
   if (res.code !== 0) throw new TwincigoError(`inspecting the base dir failed: ${res.stderr.trim() || `exit ${res.code}`}`);
-  const insp = parseInspection(res.stdout);
-  if (insp.composeError) throw new TwincigoError(`compose cannot read ${id ? `release ${id}` : 'the live files'}: ${insp.composeError}`);
-  return insp;
+  return parseInspection(res.stdout);
 }
 
 /** Uploads the release to a node (once): the prepare step where files differ, activation elsewhere. */
