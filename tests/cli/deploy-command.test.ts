@@ -2,9 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signSupabaseKey } from '../../src/secrets/jwt.js';
 import { runCli } from '../helpers/cli.js';
-import { validInventory, writeInventory } from '../helpers/inventory.js';
+import { completeEnvText, validInventory, writeInventory } from '../helpers/inventory.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -14,13 +13,7 @@ import { tempDir } from '../helpers/tmp.js';
 let tmp: ReturnType<typeof tempDir>;
 let inv: string;
 const SECRET = 'deploy-super-secret-31';
-const envText = Object.entries({
-  POSTGRES_PASSWORD: SECRET, REPLICATION_PASSWORD: 'r-secret-123456', REWIND_PASSWORD: 'w-secret-123456', PATRONI_RESTAPI_PASSWORD: 'p-secret-123456',
-  PGSODIUM_ROOT_KEY: 'b'.repeat(64), HAPROXY_STATS_PASSWORD: 'h-secret-123456', REDIS_PASSWORD: 'x-secret-123456', JWT_SECRET: 'j'.repeat(40),
-  ANON_KEY: signSupabaseKey('j'.repeat(40), 'anon'), SERVICE_ROLE_KEY: signSupabaseKey('j'.repeat(40), 'service_role'), DASHBOARD_USERNAME: 'supabase', DASHBOARD_PASSWORD: 'd-secret-123456',
-  SECRET_KEY_BASE: 'k-secret-123456', VAULT_ENC_KEY: 'v-secret-123456', SITE_URL: 'https://app', API_EXTERNAL_URL: 'https://api',
-  BACKEND_IMAGE: 'ghcr.io/twincigo/backend:1.0.0', BACKEND_DB_PASSWORD: 'b-secret-123456', GRAFANA_ADMIN_PASSWORD: 'g-secret-123456',
-}).map(([k, v]) => `${k}=${v}`).join('\n');
+const envText = completeEnvText(SECRET);
 
 beforeAll(() => {
   tmp = tempDir();

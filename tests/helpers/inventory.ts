@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { signSupabaseKey } from '../../src/secrets/jwt.js';
 
 /** A valid three-node inventory document, for tests to break on purpose. */
 export function validInventory(): Record<string, any> {
@@ -23,4 +24,19 @@ export function writeInventory(dir: string, doc: unknown, name = 'twincigo.yml')
   const file = join(dir, name);
   writeFileSync(file, typeof doc === 'string' ? doc : stringify(doc));
   return file;
+}
+
+/** A complete dev env file (every key every role needs, valid JWTs); `drop` leaves keys out. */
+export function completeEnvText(postgresPassword: string, drop: string[] = []): string {
+  const jwt = 'j'.repeat(40);
+  return Object.entries({
+    POSTGRES_PASSWORD: postgresPassword, REPLICATION_PASSWORD: 'r-secret-123456', REWIND_PASSWORD: 'w-secret-123456', PATRONI_RESTAPI_PASSWORD: 'p-secret-123456',
+    PGSODIUM_ROOT_KEY: 'b'.repeat(64), HAPROXY_STATS_PASSWORD: 'h-secret-123456', REDIS_PASSWORD: 'x-secret-123456', JWT_SECRET: jwt,
+    ANON_KEY: signSupabaseKey(jwt, 'anon'), SERVICE_ROLE_KEY: signSupabaseKey(jwt, 'service_role'), DASHBOARD_USERNAME: 'supabase', DASHBOARD_PASSWORD: 'd-secret-123456',
+    SECRET_KEY_BASE: 'k-secret-123456', VAULT_ENC_KEY: 'v-secret-123456', SITE_URL: 'https://app', API_EXTERNAL_URL: 'https://api',
+    BACKEND_IMAGE: 'ghcr.io/twincigo/backend:1.0.0', BACKEND_DB_PASSWORD: 'b-secret-123456', GRAFANA_ADMIN_PASSWORD: 'g-secret-123456',
+  })
+    .filter(([k]) => !drop.includes(k))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n');
 }
