@@ -95,6 +95,9 @@ async function loweredOnLeader(conn: SshConnection): Promise<string[]> {
     .map(([name]) => name!);
 }
 
+/** A restarted member still flagging a pending restart after this long is restarted again (at most twice). */
+export const STILL_PENDING_MS = 30_000;
+
 async function restartMember(run: DeployRun, node: NodeConfig, recreate: boolean, w: Wait, isLeader = false): Promise<void> {
   const conn = await run.pool.get(node);
   if (recreate) {
@@ -102,31 +105,47 @@ async function restartMember(run: DeployRun, node: NodeConfig, recreate: boolean
     await upServices(conn, run.env.baseDir, run.composeFiles.get(node.name)!, ['patroni'], { waitSec: ROLLING_WAITS.member, signal: w.signal });
     note(run, node.name, 'recreated patroni');
   } else {
-    w.log(`${node.name}: restarting PostgreSQL (POST /restart)`);
-    let res = parseApiResponse((await conn.run(patroniApiCommand('POST', '/restart', {}), { timeoutMs: ROLLING_WAITS.member * 1000 })).stdout);
-    // 503 while Patroni is busy with something else (a demotion finishing): ask again shortly
-    for (let i = 0; i < 5 && res.status === 503; i++) {
-      w.log(`${node.name}: Patroni busy (${res.body}); asking again`);
-      await sleep(2000, undefined, { signal: w.signal });
-      res = parseApiResponse((await conn.run(patroniApiCommand('POST', '/restart', {}), { timeoutMs: ROLLING_WAITS.member * 1000 })).stdout);
-    }
-    if (res.status !== 200) throw new TwincigoError(`${node.name}: Patroni could not restart PostgreSQL (HTTP ${res.status}): ${res.body}`);
+    await restartPostgres(conn, node, w);
     note(run, node.name, 'restarted PostgreSQL');
   }
   const names = run.env.nodes.filter((n) => n.roles.includes('patroni')).map((n) => n.name);
-  if (isLeader) {
-    await waitUntil(`${node.name} leading again, HAProxy routing to it`, async () => {
-      const l = await patroniLeader(conn);
-      if (!l.ready || l.value !== node.name) return notYet(l.ready ? `leader ${l.value}` : l.why);
-      return haproxyRoutesToLeader(conn);
-    }, { timeoutMs: ROLLING_WAITS.member * 1000, intervalMs: 250, ...w });
+  for (let attempt = 1; ; attempt++) {
+    if (isLeader) {
+      await waitUntil(`${node.name} leading again, HAProxy routing to it`, async () => {
+        const l = await patroniLeader(conn);
+        if (!l.ready || l.value !== node.name) return notYet(l.ready ? `leader ${l.value}` : l.why);
+        return haproxyRoutesToLeader(conn);
+      }, { timeoutMs: ROLLING_WAITS.member * 1000, intervalMs: 250, ...w });
+    }
+    let pending = false;
+    await waitUntil(`${node.name} back and streaming (lag < 1 MB)`, async () => {
+      const check = await patroniStreaming(conn, names, MAX_LAG_BYTES);
+      if (!check.ready) return check;
+      pending = Boolean(check.value.find((m) => m.name === node.name)?.pending_restart);
+      return pending ? notYet(`${node.name} still pending restart`) : ready(true);
+    }, { timeoutMs: (attempt < 3 && !recreate ? STILL_PENDING_MS : ROLLING_WAITS.member * 1000), intervalMs: 500, ...w }).then(
+      () => (pending = false),
+      (err: unknown) => {
+        // a restart that raced with Patroni applying the new config: once more
+        if (!pending || recreate || attempt >= 3) throw err;
+      },
+    );
+    if (!pending) return;
+    w.log(`${node.name}: still pending restart ${STILL_PENDING_MS / 1000}s after it; restarting again`);
+    await restartPostgres(conn, node, w);
   }
-  await waitUntil(`${node.name} back and streaming (lag < 1 MB)`, async () => {
-    const check = await patroniStreaming(conn, names, MAX_LAG_BYTES);
-    if (!check.ready) return check;
-    const me = check.value.find((m) => m.name === node.name);
-    return me?.pending_restart ? notYet(`${node.name} still pending restart`) : ready(true);
-  }, { timeoutMs: ROLLING_WAITS.member * 1000, intervalMs: 500, ...w });
+}
+
+async function restartPostgres(conn: SshConnection, node: NodeConfig, w: Wait): Promise<void> {
+  w.log(`${node.name}: restarting PostgreSQL (POST /restart)`);
+  let res = parseApiResponse((await conn.run(patroniApiCommand('POST', '/restart', {}), { timeoutMs: ROLLING_WAITS.member * 1000 })).stdout);
+  // 503 while Patroni is busy with something else (a demotion finishing): ask again shortly
+  for (let i = 0; i < 5 && res.status === 503; i++) {
+    w.log(`${node.name}: Patroni busy (${res.body}); asking again`);
+    await sleep(2000, undefined, { signal: w.signal });
+    res = parseApiResponse((await conn.run(patroniApiCommand('POST', '/restart', {}), { timeoutMs: ROLLING_WAITS.member * 1000 })).stdout);
+  }
+  if (res.status !== 200) throw new TwincigoError(`${node.name}: Patroni could not restart PostgreSQL (HTTP ${res.status}): ${res.body}`);
 }
 
 async function switchover(run: DeployRun, leader: string, candidate: string, w: Wait): Promise<string> {
