@@ -10,6 +10,7 @@ import { containerName } from '../remote/compose.js';
 import { root } from '../remote/shell.js';
 import { appliedFile } from '../bootstrap/context.js';
 import { upload } from '../ssh/upload.js';
+import { bundleDigest } from '../stack/bundle.js';
 import { ROLLING, describeNode, hasChanges, previousComposeFiles, type NodeChanges, type ReloadEntry } from './changes.js';
 import { note, nodeNamed, targetId, type DeployRun } from './context.js';
 import { describePatch } from './patroni-dcs.js';
@@ -117,7 +118,6 @@ export function applyPlan(run: DeployRun, opts: { record: boolean }): Plan<NodeC
           const pruned = (await conn.run(pruneCommand(base), { timeoutMs: 30_000 })).stdout.split('\n').filter(Boolean);
           const digest = run.bundles.get(node.name);
           if (opts.record && digest && hasChanges(run.changes.get(node.name)!)) {
-            const { bundleDigest } = await import('../stack/bundle.js');
             const record = `${JSON.stringify({ digest: bundleDigest(digest), at: new Date().toISOString(), by: run.meta.by, command: run.meta.command, release: run.meta.id })}\n`;
             await upload(conn, [{ remotePath: appliedFile(base), content: record, mode: 0o644 }]);
           }

@@ -1,9 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { completeEnvText, validInventory, writeInventory } from '../helpers/inventory.js';
+import { completeEnvText, unreachableInventory, validInventory, writeInventory } from '../helpers/inventory.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -17,11 +16,7 @@ const envText = completeEnvText(SECRET);
 
 beforeAll(() => {
   tmp = tempDir();
-  const doc = validInventory();
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(tmp.dir, 'id')]);
-  doc.ssh = { port: 1, connectTimeout: 3, config: false, knownHosts: 'known_hosts', identity: 'id' };
-  doc.environments.dev.nodes.forEach((n: { host: string }, i: number) => (n.host = `127.0.0.${i + 1}`));
-  doc.environments.prod = { ...structuredClone(doc.environments.dev), profile: 'dev', envFile: 'env/.env.dev' };
+  const doc = unreachableInventory(tmp.dir);
   inv = writeInventory(tmp.dir, doc);
   mkdirSync(join(tmp.dir, 'env'));
   writeFileSync(join(tmp.dir, 'env', '.env.dev'), envText);

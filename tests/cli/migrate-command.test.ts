@@ -1,9 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { validInventory, writeInventory } from '../helpers/inventory.js';
+import { unreachableInventory, validInventory, writeInventory } from '../helpers/inventory.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -17,11 +16,8 @@ const SECRET = 'pg-super-secret-77';
 
 beforeAll(() => {
   tmp = tempDir();
-  const doc = validInventory();
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(tmp.dir, 'id')]);
-  doc.ssh = { port: 1, connectTimeout: 3, config: false, knownHosts: 'known_hosts', identity: 'id' };
+  const doc = unreachableInventory(tmp.dir);
   doc.migrations = { dir: 'db/migrations' };
-  doc.environments.dev.nodes.forEach((n: { host: string }, i: number) => (n.host = `127.0.0.${i + 1}`));
   inv = writeInventory(tmp.dir, doc);
   mkdirSync(join(tmp.dir, 'env'));
   writeFileSync(join(tmp.dir, 'env', '.env.dev'), `POSTGRES_PASSWORD=${SECRET}\n`);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -39,4 +40,17 @@ export function completeEnvText(postgresPassword: string, drop: string[] = []): 
     .filter(([k]) => !drop.includes(k))
     .map(([k, v]) => `${k}=${v}`)
     .join('\n');
+}
+
+/**
+ * An inventory in dir whose nodes point at 127.0.0.x port 1, where nothing listens: a command that
+ * tried to connect fails and says so. With its own SSH identity; `prod` is a copy of `dev`.
+ */
+export function unreachableInventory(dir: string): Record<string, any> {
+  const doc = validInventory();
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'id')]);
+  doc.ssh = { port: 1, connectTimeout: 3, config: false, knownHosts: 'known_hosts', identity: 'id' };
+  doc.environments.dev.nodes.forEach((n: { host: string }, i: number) => (n.host = `127.0.0.${i + 1}`));
+  doc.environments.prod = { ...structuredClone(doc.environments.dev), profile: 'dev', envFile: 'env/.env.dev' };
+  return doc;
 }
