@@ -31,6 +31,9 @@ export function patroniConfig(env: EnvironmentConfig, node: NodeConfig, settings
     max_replication_slots: 10,
     hot_standby: 'on',
     wal_keep_size: '512MB',
+    // A replica whose primary died retries streaming every wal_retrieve_retry_interval; a promote
+    // request that lands in that sleep waited for its end (5 s by default) — measured in the lab.
+    wal_retrieve_retry_interval: '1s',
     max_connections: prod ? 300 : 150,
     shared_buffers: prod ? '8GB' : '1GB',
     effective_cache_size: prod ? '20GB' : '3GB',

@@ -6,6 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { PATRONI_TIMINGS } from '../../dist/stack/timings.js';
 import { LabCluster } from '../e2e/cluster.ts';
 
 const RUNS = Number(process.env.BENCH_FAILOVER_RUNS ?? 3);
@@ -47,7 +48,7 @@ try {
   const rows = ['kill-leader', 'stop-leader', 'switchover', 'node-down', 'partition', 'replica-loss'].filter((s) => !only || only.includes(s)).map(drill);
   patchConfig({ ttl: 30, loop_wait: 10, retry_timeout: 10 });
   const defaults = { ...drill('kill-leader'), scenario: 'kill-leader, Patroni default timings (baseline)' };
-  patchConfig({ ttl: 20, loop_wait: 5, retry_timeout: 7, synchronous_mode: true });
+  patchConfig({ ...PATRONI_TIMINGS, synchronous_mode: true });
   const sync = { ...drill('kill-leader'), scenario: 'kill-leader, synchronous_mode on (prod profile)' };
   patchConfig({ synchronous_mode: false });
   console.log(JSON.stringify([...rows, defaults, sync], null, 2));

@@ -67,7 +67,7 @@ describe('twincigo logs', () => {
 
   it('-f follows every node until a signal, then exits 0', async () => {
     const run = startCli(['logs', 'patroni', '--env', 'lab', '-f', '--lines', '1'], { timeoutMs: 60_000 });
-    // Patroni logs a line every loop_wait (5 s) on each node
+    // Patroni logs a line every loop_wait (8 s) on each node
     await waitFor('followed lines from every node', async () => NAMES.every((n) => run.output().split('\n').filter((l) => l.startsWith(`${n} | `)).length >= 2), 30_000, 500);
     const stoppedAt = Date.now();
     run.child.kill('SIGINT');

@@ -73,9 +73,9 @@ describe('patroni.yml', () => {
   });
   it('has the HA settings: timings, pg_rewind, wal_log_hints, checksums, logical WAL; synchronous mode only in prod', () => {
     const d = doc('dev');
-    expect(d.bootstrap.dcs).toMatchObject({ ttl: 20, loop_wait: 5, retry_timeout: 7, synchronous_mode: false });
+    expect(d.bootstrap.dcs).toMatchObject({ ttl: 20, loop_wait: 8, retry_timeout: 6, synchronous_mode: false });
     expect(d.bootstrap.dcs.postgresql.use_pg_rewind).toBe(true);
-    expect(d.bootstrap.dcs.postgresql.parameters).toMatchObject({ wal_level: 'logical', wal_log_hints: 'on' });
+    expect(d.bootstrap.dcs.postgresql.parameters).toMatchObject({ wal_level: 'logical', wal_log_hints: 'on', wal_retrieve_retry_interval: '1s' });
     expect(d.bootstrap.initdb).toContain('data-checksums');
     expect(doc('prod').bootstrap.dcs.synchronous_mode).toBe(true);
   });
