@@ -1,5 +1,5 @@
 import { InterruptedError } from '../errors.js';
-import { PASSPHRASE_ENV } from '../ssh/auth.js';
+import { PASSPHRASE_ENV } from '../ssh/passphrase.js';
 import { SshPool } from '../ssh/pool.js';
 import type { Context } from './context.js';
 

@@ -13,6 +13,8 @@ export const sshSettingsSchema = z.strictObject({
   connectTimeout: z.number().positive().max(600).optional(),
   commandTimeout: z.number().positive().optional(),
   keepaliveInterval: z.number().positive().optional(),
+  /** Seconds a connection is kept open after a command for the next one (status); 0 = never. */
+  persist: z.number().min(0).max(86400).optional(),
 });
 
 export const nodeSchema = z.strictObject({

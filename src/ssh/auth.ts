@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs';
 import ssh2 from 'ssh2';
 import { SshError } from './errors.js';
+import type { PassphraseProvider } from './passphrase.js';
 import type { SshTarget } from './target.js';
 
-export const PASSPHRASE_ENV = 'TWINCIGO_SSH_PASSPHRASE';
-
-/** Supplies the passphrase of an encrypted identity file (env var in CI, a prompt on a TTY). */
-export type PassphraseProvider = (identityFile: string) => Promise<string>;
+export { PASSPHRASE_ENV, type PassphraseProvider } from './passphrase.js';
 
 export type AuthAttempt =
   | { type: 'agent'; username: string; agent: string }

@@ -21,6 +21,8 @@ export interface ExecOptions {
   stdin?: string | Buffer | NodeJS.ReadableStream;
   onStdout?: (chunk: string) => void;
   onStderr?: (chunk: string) => void;
+  /** Called when the node has opened the command's channel (the connection is alive). */
+  onStart?: () => void;
 }
 
 export interface ExecResult {
@@ -52,6 +54,7 @@ export class SshConnection {
   private sftpSession?: Promise<SFTPWrapper>;
   private readonly channels = new Semaphore(MAX_CHANNELS);
   private closed = false;
+  private readonly closeListeners: Array<() => void> = [];
 
   private constructor(
     readonly target: SshTarget,
@@ -60,6 +63,7 @@ export class SshConnection {
   ) {
     client.on('close', () => {
       this.closed = true;
+      for (const l of this.closeListeners.splice(0)) l();
     });
   }
 
@@ -70,6 +74,12 @@ export class SshConnection {
 
   get isOpen(): boolean {
     return !this.closed;
+  }
+
+  /** Called once when the connection ends (closed here, by the node, or a failed keepalive). */
+  onClose(listener: () => void): void {
+    if (this.closed) listener();
+    else this.closeListeners.push(listener);
   }
 
   static async open(target: SshTarget, opts: ConnectOptions): Promise<SshConnection> {
@@ -144,6 +154,7 @@ export class SshConnection {
         if (err) return finish(classify(this.target, err));
         channel = ch;
         if (settled) return void ch.close();
+        opts.onStart?.();
         ch.on('data', (d: Buffer) => {
           const s = d.toString('utf8');
           if (stdout.length < MAX_CAPTURE) stdout += s;

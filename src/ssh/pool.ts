@@ -1,5 +1,5 @@
 import type { NodeConfig } from '../config/model.js';
-import { SshConnection, type ConnectOptions } from './connection.js';
+import type { ConnectOptions, SshConnection } from './connection.js';
 import { KnownHosts } from './known-hosts.js';
 import { resolveTarget, type SshTarget } from './target.js';
 
@@ -32,7 +32,9 @@ export class SshPool {
     return conn;
   }
 
-  private open(node: NodeConfig): Promise<SshConnection> {
+  private async open(node: NodeConfig): Promise<SshConnection> {
+    // ssh2 is loaded only when a connection is opened (a command served by kept connections needs none)
+    const { SshConnection } = await import('./connection.js');
     return SshConnection.open(this.target(node), {
       ...this.opts,
       knownHosts: (file) => {

@@ -15,6 +15,8 @@ export interface SshTarget {
   connectTimeoutMs: number;
   keepaliveIntervalMs: number;
   commandTimeoutMs: number;
+  /** How long a kept connection waits unused for the next command (0: not kept). */
+  persistMs: number;
   jump?: SshTarget;
 }
 
@@ -24,6 +26,7 @@ export const SSH_DEFAULTS = {
   connectTimeout: 10,
   commandTimeout: 600,
   keepaliveInterval: 15,
+  persist: 60,
 };
 
 const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
@@ -62,6 +65,7 @@ export function resolveTarget(label: string, host: string, ssh: SshSettings, bas
     connectTimeoutMs: (ssh.connectTimeout ?? SSH_DEFAULTS.connectTimeout) * 1000,
     keepaliveIntervalMs: (ssh.keepaliveInterval ?? SSH_DEFAULTS.keepaliveInterval) * 1000,
     commandTimeoutMs: (ssh.commandTimeout ?? SSH_DEFAULTS.commandTimeout) * 1000,
+    persistMs: (ssh.persist ?? SSH_DEFAULTS.persist) * 1000,
   };
   const jumpSpec = ssh.jump ?? fromConfig.proxyJump;
   if (jumpSpec) {

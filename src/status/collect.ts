@@ -2,7 +2,7 @@ import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
 import { servicesFor } from '../stack/compose-files.js';
 import { summarize } from './summary.js';
 import { errorMessage } from '../errors.js';
-import type { SshPool } from '../ssh/pool.js';
+import type { NodeExec } from '../ssh/persist/kept.js';
 import type { ClusterStatus, ContainerStatus, MemberStatus } from './model.js';
 import { parseProbe, probeCommand } from './probe.js';
 
@@ -50,8 +50,13 @@ const pct = (text: string | undefined) => {
   return used !== undefined && total ? { usedPct: Math.round((used / total) * 100) } : null;
 };
 
+/** Where status runs its probe: an SshPool, or KeptConnections (connections kept between commands). */
+export interface ExecSource {
+  get(node: NodeConfig): Promise<NodeExec>;
+}
+
 /** Probes one node within the connect timeout + a few seconds; never throws: an unreachable node is data. */
-export async function probeNode(pool: SshPool, node: NodeConfig, baseDir: string, services: readonly string[], timeoutMs: number): Promise<NodeProbe> {
+export async function probeNode(pool: ExecSource, node: NodeConfig, baseDir: string, services: readonly string[], timeoutMs: number): Promise<NodeProbe> {
   const member: MemberStatus = {
     name: node.name, host: node.host, reachable: false, error: null, sshMs: null, role: null, state: null, timeline: null, lagBytes: null,
     pendingRestart: false, etcd: null, haproxy: null, containers: [], disk: null, memory: null, clockSkewMs: null,
@@ -97,7 +102,7 @@ export async function probeNode(pool: SshPool, node: NodeConfig, baseDir: string
 }
 
 /** Probes the nodes in parallel and summarizes: what `twincigo status` shows, and bootstrap's report. */
-export async function clusterStatus(pool: SshPool, env: EnvironmentConfig, nodes: readonly NodeConfig[], timeoutMs: number): Promise<ClusterStatus> {
+export async function clusterStatus(pool: ExecSource, env: EnvironmentConfig, nodes: readonly NodeConfig[], timeoutMs: number): Promise<ClusterStatus> {
   const probes = await Promise.all(nodes.map((n) => probeNode(pool, n, env.baseDir, servicesFor(n.roles, env.profile), timeoutMs)));
   return summarize(env.name, env.nodes, probes);
 }

@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { containerName } from '../lab/config.ts';
 import { killNode, startNode, stopContainer } from '../lab/faults.ts';
 import { waitFor } from '../lab/run.ts';
 import { runCli } from '../helpers/cli.js';
@@ -36,6 +38,28 @@ describe('twincigo status on the lab', () => {
     const table = await runCli(['status', '--env', 'lab']);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(new RegExp(`lab: healthy · leader ${leader} \\(timeline \\d+\\) · etcd 3/3`));
+  });
+
+  it('a repeated status goes through the kept connections: no new SSH login on any node', async () => {
+    /** Logins each node's sshd has accepted so far (its log is the node container's output). */
+    const logins = () =>
+      lab.config.nodes.map((n) => {
+        const r = spawnSync('docker', ['logs', containerName(n.name)], { encoding: 'utf8' }); // sshd -e: its log is on stderr
+        return `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.startsWith('Accepted publickey')).length;
+      });
+    // the holder opens its connections after a status that had to connect
+    await waitFor('a status without new logins', async () => {
+      const before = logins();
+      const r = await status();
+      return r.code === 0 && logins().every((c, i) => c === before[i]);
+    }, 30_000, 500);
+    const before = logins();
+    for (let i = 0; i < 3; i++) expect((await status()).code).toBe(0);
+    expect(logins()).toEqual(before);
+    // turned off: every status logs in on every node
+    const off = await runCli(['status', '--env', 'lab', '--json'], { env: { TWINCIGO_SSH_PERSIST: '0' } });
+    expect(off.code).toBe(0);
+    expect(logins()).toEqual(before.map((c) => c + 1));
   });
 
   it('a replica node killed → exit 3 within the connect timeout, that node shown unreachable', async () => {
