@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SshTarget } from '../target.js';
 
@@ -53,10 +53,21 @@ const identity = (t: SshTarget): unknown => ({
 export const targetKey = (target: SshTarget): string =>
   createHash('sha256').update(JSON.stringify(identity(target))).digest('hex').slice(0, 24);
 
+/** This package's bin/twincigo, found upwards from this module (dist/…, dist/bundle/ or src/…). */
+function cliBin(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const bin = join(dir, 'bin', 'twincigo');
+    if (existsSync(bin) && existsSync(join(dir, 'package.json'))) return bin;
+    const up = dirname(dir);
+    if (up === dir) throw new Error('bin/twincigo not found above ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+}
+
 /** Starts the detached holder (`twincigo __ssh-persist`) for the next commands; this one does not wait. */
 export function spawnHolder(spec: PersistSpec): void {
-  const bin = fileURLToPath(new URL('../../../bin/twincigo', import.meta.url));
-  const child = spawn(process.execPath, [bin, '__ssh-persist'], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  const child = spawn(process.execPath, [cliBin(), '__ssh-persist'], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
   child.on('error', () => undefined);
   child.stdin.on('error', () => undefined);
   child.stdin.end(JSON.stringify(spec));
