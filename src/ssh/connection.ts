@@ -7,7 +7,7 @@ import { authAttempts, type PassphraseProvider } from './auth.js';
 import { classify, SshError } from './errors.js';
 import { hostKeyGuard, type HostKeyPolicy } from './host-key.js';
 import { Semaphore } from './semaphore.js';
-import type { SshTarget } from './target.js';
+import { usesSudo, type SshTarget } from './target.js';
 
 export interface ConnectOptions extends HostKeyPolicy {
   passphrase: PassphraseProvider;
@@ -69,7 +69,7 @@ export class SshConnection {
 
   /** Commands marked root get `sudo -n` when the SSH user is not root. */
   get sudo(): boolean {
-    return this.target.user !== 'root';
+    return usesSudo(this.target);
   }
 
   get isOpen(): boolean {

@@ -20,6 +20,9 @@ export interface SshTarget {
   jump?: SshTarget;
 }
 
+/** Commands marked root get `sudo -n` when the SSH user is not root. */
+export const usesSudo = (target: SshTarget): boolean => target.user !== 'root';
+
 export const SSH_DEFAULTS = {
   user: 'root',
   port: 22,

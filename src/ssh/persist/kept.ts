@@ -2,7 +2,7 @@ import type { NodeConfig } from '../../config/model.js';
 import { render, type Command } from '../../remote/shell.js';
 import type { ExecOptions, ExecResult } from '../connection.js';
 import type { SshPool } from '../pool.js';
-import type { SshTarget } from '../target.js';
+import { usesSudo, type SshTarget } from '../target.js';
 import { HolderUnavailable, holderExec } from './client.js';
 import { holderSocket, persistIdleMs, spawnHolder } from './socket.js';
 
@@ -37,7 +37,7 @@ export class KeptConnections {
     if (!this.socket || idleMs === 0 || streamedStdin) return (await this.pool.get(node)).exec(cmd, opts);
     let absent = false;
     try {
-      return await holderExec(this.socket, typeof cmd === 'string' ? cmd : render(cmd, { sudo: target.user !== 'root' }), {
+      return await holderExec(this.socket, typeof cmd === 'string' ? cmd : render(cmd, { sudo: usesSudo(target) }), {
         target,
         idleMs,
         timeoutMs: opts.timeoutMs ?? target.commandTimeoutMs,
@@ -52,12 +52,8 @@ export class KeptConnections {
       absent = err.reason === 'absent';
     }
     const result = await (await this.pool.get(node)).exec(cmd, opts);
-    if (absent) this.holdLater(target, idleMs);
+    if (absent) this.toHold.push({ target, idleMs });
     return result;
-  }
-
-  private holdLater(target: SshTarget, idleMs: number): void {
-    this.toHold.push({ target, idleMs });
   }
 
   /**
