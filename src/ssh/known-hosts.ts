@@ -120,3 +120,13 @@ export class KnownHosts {
     this.entries = parseKnownHosts(readFileSync(this.file, 'utf8'));
   }
 }
+
+/** One KnownHosts per file for a whole command, so parallel connections see each other's additions. */
+export function knownHostsPerFile(): (file: string) => KnownHosts {
+  const files = new Map<string, KnownHosts>();
+  return (file) => {
+    let kh = files.get(file);
+    if (!kh) files.set(file, (kh = new KnownHosts(file)));
+    return kh;
+  };
+}

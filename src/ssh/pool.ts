@@ -1,6 +1,6 @@
 import type { NodeConfig } from '../config/model.js';
 import type { ConnectOptions, SshConnection } from './connection.js';
-import { KnownHosts } from './known-hosts.js';
+import { knownHostsPerFile } from './known-hosts.js';
 import { resolveTarget, type SshTarget } from './target.js';
 
 export type PoolOptions = Omit<ConnectOptions, 'knownHosts'>;
@@ -8,7 +8,7 @@ export type PoolOptions = Omit<ConnectOptions, 'knownHosts'>;
 /** One connection per node, opened on first use and reused for the whole command. */
 export class SshPool {
   private readonly connections = new Map<string, Promise<SshConnection>>();
-  private readonly knownHostsFiles = new Map<string, KnownHosts>();
+  private readonly knownHosts = knownHostsPerFile();
 
   constructor(
     private readonly configDir: string,
@@ -37,11 +37,7 @@ export class SshPool {
     const { SshConnection } = await import('./connection.js');
     return SshConnection.open(this.target(node), {
       ...this.opts,
-      knownHosts: (file) => {
-        let kh = this.knownHostsFiles.get(file);
-        if (!kh) this.knownHostsFiles.set(file, (kh = new KnownHosts(file)));
-        return kh;
-      },
+      knownHosts: this.knownHosts,
     });
   }
 

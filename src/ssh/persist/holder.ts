@@ -3,7 +3,7 @@ import { createConnection, createServer, type Socket } from 'node:net';
 import { PASSPHRASE_ENV } from '../passphrase.js';
 import { SshConnection } from '../connection.js';
 import { SshError } from '../errors.js';
-import { KnownHosts } from '../known-hosts.js';
+import { knownHostsPerFile } from '../known-hosts.js';
 import type { SshTarget } from '../target.js';
 import { frameLine, lineParser, type PersistFrame, type PersistRequest } from './protocol.js';
 import { targetKey, type PersistSpec } from './socket.js';
@@ -27,7 +27,7 @@ interface Held {
 export async function runHolder(spec: PersistSpec): Promise<void> {
   if (await answers(spec.socket)) return; // another holder serves this user already
   const held = new Map<string, Held>();
-  const knownHosts = new Map<string, KnownHosts>();
+  const knownHosts = knownHostsPerFile();
   let inode: number | undefined;
   let server: ReturnType<typeof createServer> | undefined;
 
@@ -60,11 +60,7 @@ export async function runHolder(spec: PersistSpec): Promise<void> {
     held.set(key, h);
     SshConnection.open(target, {
       acceptNewHostKeys: false,
-      knownHosts: (file) => {
-        let kh = knownHosts.get(file);
-        if (!kh) knownHosts.set(file, (kh = new KnownHosts(file)));
-        return kh;
-      },
+      knownHosts,
       passphrase: async () => {
         const p = process.env[PASSPHRASE_ENV];
         if (p === undefined) throw new Error(`${PASSPHRASE_ENV} is not set`);
