@@ -1,4 +1,5 @@
 import { execIn } from '../remote/compose.js';
+import { clockOffsetMs } from './clock.js';
 import type { SshConnection } from '../ssh/connection.js';
 import { psqlQueryCommand } from './psql.js';
 import type { Command } from '../remote/shell.js';
@@ -67,15 +68,18 @@ export function parseProbeLine(line: string): ProbeEvent | null {
   return { kind: m[1] as 'w' | 'r', ok: m[2] === 'ok', seq: Number(m[3]), addr: m[4] === '-' ? null : m[4]!, atMs: Number(m[5]) };
 }
 
-/** Feeds streamed probe output (chunks may split lines) into an event list. */
-export function probeCollector(events: ProbeEvent[]): (chunk: string) => void {
+/**
+ * Feeds streamed probe output (chunks may split lines) into an event list, each time moved from
+ * the node's clock to ours (offsetMs = node − ours).
+ */
+export function probeCollector(events: ProbeEvent[], offsetMs = 0): (chunk: string) => void {
   let rest = '';
   return (chunk) => {
     const lines = (rest + chunk).split('\n');
     rest = lines.pop() ?? '';
     for (const l of lines) {
       const e = parseProbeLine(l);
-      if (e) events.push(e);
+      if (e) events.push({ ...e, atMs: Math.round(e.atMs - offsetMs) });
     }
   };
 }
@@ -118,8 +122,13 @@ export class ProbeSession {
 
   constructor(private readonly conn: SshConnection) {}
 
-  start(): void {
-    this.done = this.conn.exec(writeProbeCommand(this.run), { timeoutMs: 660_000, onStdout: probeCollector(this.events) }).catch(() => undefined);
+  /**
+   * Reads the node's clock against ours first: the answers are stamped on the node, the fault and
+   * the leader watch on our side, and a real node's clock is not ours to the millisecond.
+   */
+  async start(): Promise<void> {
+    const { offsetMs } = await clockOffsetMs(this.conn, 3);
+    this.done = this.conn.exec(writeProbeCommand(this.run), { timeoutMs: 660_000, onStdout: probeCollector(this.events, offsetMs) }).catch(() => undefined);
   }
 
   acknowledged(kind: 'w' | 'r'): number {

@@ -7,6 +7,7 @@ import { ProbeSession, summarizeProbe, type ProbeEvent } from '../cluster/write-
 import type { Plan } from '../engine/types.js';
 import { TwincigoError } from '../errors.js';
 import type { SshPool } from '../ssh/pool.js';
+import { LeaderWatch, runningLeader } from './leader-watch.js';
 import { faultFor, SCENARIO_INFO, type Scenario } from './scenarios.js';
 
 /** Who is who before the drill: checked read-only before anything is touched. */
@@ -41,7 +42,6 @@ export interface DrillResult {
 }
 
 const secs = (ms: number | undefined, from: number) => (ms === undefined ? null : Math.round((ms - from) / 100) / 10);
-const runningLeader = (ms: PatroniMember[]) => ms.find((m) => (m.role === 'leader' || m.role === 'standby_leader') && m.state === 'running');
 
 /**
  * Reads the cluster and picks the nodes; refuses unless there is one leader and every replica
@@ -80,7 +80,7 @@ export function drillPlan(pool: SshPool, env: EnvironmentConfig, t: DrillTarget,
   const info = SCENARIO_INFO[t.scenario];
   const nodes = env.nodes.filter((n) => n.roles.includes('patroni'));
   const addrOf = (name: string) => nodes.find((n) => n.name === name)?.privateAddress;
-  const st: { probe?: ProbeSession; faultAt: number; leaderLostAt?: number; newLeaderAt?: number; newLeader?: string; splitMs: number; restored: boolean } = { faultAt: 0, splitMs: 0, restored: false };
+  const st: { probe?: ProbeSession; watch?: LeaderWatch; faultAt: number; leaderLostAt?: number; newLeaderAt?: number; newLeader?: string; splitMs: number; restored: boolean } = { faultAt: 0, splitMs: 0, restored: false };
   const probeConn = () => pool.get(t.probeNode);
   const events = (): readonly ProbeEvent[] => st.probe?.events ?? [];
   const fault = t.scenario === 'switchover' ? undefined : faultFor(t.scenario, t.faultNode, env.nodes.filter((n) => n !== t.faultNode));
@@ -101,8 +101,8 @@ export function drillPlan(pool: SshPool, env: EnvironmentConfig, t: DrillTarget,
             timeoutMs: 30_000,
             run: async ({ onCleanup }) => {
               const probe = (st.probe = new ProbeSession(await probeConn()));
-              probe.start();
               onCleanup('stop the probe', () => probe.stop());
+              await probe.start();
               await waitUntil('the probe', async () => {
                 const w = probe.acknowledged('w');
                 const r = probe.acknowledged('r');
@@ -120,14 +120,23 @@ export function drillPlan(pool: SshPool, env: EnvironmentConfig, t: DrillTarget,
             title: info.about,
             timeoutMs: 90_000,
             run: async ({ onCleanup }) => {
+              if (info.leaderChanges) {
+                const c = await probeConn();
+                const watch = (st.watch = new LeaderWatch(() => patroniMembers(c), t.leader.name));
+                onCleanup('stop watching the leader', () => watch.stop());
+              }
               if (fault) {
                 onCleanup(`restore ${fault.node.name}`, restore);
+                const faultConn = await pool.get(fault.node);
                 st.faultAt = Date.now();
-                await (await pool.get(fault.node)).run(fault.inject, { timeoutMs: 80_000 });
+                st.watch?.start();
+                await faultConn.run(fault.inject, { timeoutMs: 80_000 });
                 return `injected at ${new Date(st.faultAt).toISOString()}`;
               }
+              const leaderConn = await pool.get(t.leader);
               st.faultAt = Date.now();
-              const res = await (await pool.get(t.leader)).run(switchoverCommand(t.leader.name), { timeoutMs: 80_000 });
+              st.watch?.start();
+              const res = await leaderConn.run(switchoverCommand(t.leader.name), { timeoutMs: 80_000 });
               const answer = parseSwitchoverResponse(res.stdout);
               if (answer.status !== 200) throw new TwincigoError(`Patroni refused the switchover (HTTP ${answer.status}): ${answer.message}`);
               return answer.message;
@@ -152,16 +161,12 @@ export function drillPlan(pool: SshPool, env: EnvironmentConfig, t: DrillTarget,
               }
               const oldConn = fault?.node === t.leader && t.scenario === 'partition' ? await pool.get(t.leader) : undefined;
               let oldPrimarySince: number | undefined;
-              await waitUntil('a new leader', async () => {
-                const l = runningLeader(await patroniMembers(c));
-                if (!st.leaderLostAt && l?.name !== t.leader.name) st.leaderLostAt = Date.now();
-                if (l && l.name !== t.leader.name) {
-                  st.newLeaderAt ??= Date.now();
-                  st.newLeader = l.name;
-                  return ready(l.name);
-                }
-                return notYet(l ? `${l.name} still leader` : 'no leader');
-              }, { timeoutMs: 100_000, intervalMs: 200, signal, log });
+              const watch = st.watch!;
+              await waitUntil('a new leader', async () => (watch.newAt !== undefined ? ready(true) : notYet(watch.lastSeen)), { timeoutMs: 100_000, intervalMs: 100, signal, log });
+              await watch.stop();
+              st.leaderLostAt = watch.lostAt;
+              st.newLeaderAt = watch.newAt;
+              st.newLeader = watch.newLeader;
               // split brain: the cut-off old leader still accepts writes while the new one runs
               if (oldConn) {
                 await waitUntil('the old leader to stop taking writes', async () => {

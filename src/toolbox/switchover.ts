@@ -88,8 +88,8 @@ export function switchoverPlan(pool: SshPool, env: EnvironmentConfig, target: Sw
             timeoutMs: 20_000,
             run: async ({ onCleanup }) => {
               const probe = (st.probe = new ProbeSession(await pool.get(st.probeNode)));
-              probe.start();
               onCleanup('stop the write probe', () => probe.stop());
+              await probe.start();
               await waitUntil('the write probe', async () => (probe.acknowledged('w') >= 5 ? ready(true) : notYet('no acknowledged write yet')), { timeoutMs: 15_000, intervalMs: 100 });
               return 'writing';
             },

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeConfig } from '../../src/config/model.js';
 import type { DrillResult } from '../../src/failover/drill.js';
+import type { PatroniMember } from '../../src/cluster/health.js';
+import { LeaderWatch } from '../../src/failover/leader-watch.js';
 import { aggregate, reportTable } from '../../src/failover/report.js';
 import { faultFor, SCENARIO_INFO, SCENARIOS } from '../../src/failover/scenarios.js';
 import { render } from '../../src/remote/shell.js';
@@ -57,5 +59,52 @@ describe('failover report', () => {
     const r = aggregate('kill-leader', [result(17.3)], 20);
     expect(r.passed).toBe(true);
     expect(reportTable(r).split('\n')[0]).toBe('failover-test kill-leader: PASSED');
+  });
+});
+
+describe('leader watch', () => {
+  const m = (name: string, role: string, state = 'running'): PatroniMember => ({ name, role, state }) as PatroniMember;
+  it('times the loss of the old leader and the first sight of a new one; the new name is the latest seen', () => {
+    let now = 1000;
+    const w = new LeaderWatch(async () => [], 'hil-1', 100, () => now);
+    expect(w.observe([m('hil-1', 'leader'), m('ash-1', 'replica', 'streaming')])).toBe(false);
+    expect(w.lastSeen).toBe('hil-1 still leader');
+    now = 2000;
+    expect(w.observe([m('hil-1', 'leader', 'stopping'), m('ash-1', 'replica', 'streaming')])).toBe(false);
+    expect(w.lastSeen).toBe('no leader');
+    now = 3000;
+    expect(w.observe([m('ash-1', 'leader', 'starting')])).toBe(false);
+    now = 4000;
+    expect(w.observe([m('ash-1', 'leader')])).toBe(true);
+    now = 5000;
+    w.observe([m('ash-2', 'leader')]);
+    expect(w).toMatchObject({ lostAt: 2000, newAt: 4000, newLeader: 'ash-2', lastSeen: 'ash-2 leads' });
+  });
+
+  it('polls alongside the fault until a new leader is seen, a failed read retried', async () => {
+    const answers: Array<PatroniMember[] | Error> = [[m('hil-1', 'leader')], new Error('timed out'), [m('ash-2', 'leader')], [m('ash-1', 'leader')]];
+    let reads = 0;
+    const w = new LeaderWatch(async () => {
+      const a = answers[reads++]!;
+      if (a instanceof Error) throw a;
+      return a;
+    }, 'hil-1', 5);
+    w.start();
+    w.start();
+    await expect.poll(() => w.newLeader, { timeout: 2000 }).toBe('ash-2');
+    await w.stop();
+    expect(reads).toBe(3);
+  });
+
+  it('stop() ends a watch that never saw a new leader', async () => {
+    let reads = 0;
+    const w = new LeaderWatch(async () => (reads++, [m('hil-1', 'leader')]), 'hil-1', 5);
+    w.start();
+    await expect.poll(() => reads, { timeout: 2000 }).toBeGreaterThan(2);
+    await w.stop();
+    const after = reads;
+    await new Promise((r) => setTimeout(r, 30));
+    expect(reads).toBe(after);
+    expect(w.newAt).toBeUndefined();
   });
 });

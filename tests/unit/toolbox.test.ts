@@ -88,4 +88,10 @@ describe('write probe', () => {
     expect(summarizeProbe(events, 'r')).toMatchObject({ attempts: 2, acknowledged: 2, outageSeconds: 0.1 });
     expect(summarizeProbe([]).outageSeconds).toBe(0);
   });
+
+  it("answers stamped on the node's clock are moved to ours", () => {
+    const events: ProbeEvent[] = [];
+    probeCollector(events, 250.4)('w ok 1 10.0.0.1 10250\nr err 0 - 9000\n');
+    expect(events.map((e) => e.atMs)).toEqual([10000, 8750]);
+  });
 });
