@@ -1,10 +1,11 @@
-import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeConfig } from '../../src/config/model.js';
 import type { SshSettings } from '../../src/config/schema.js';
+import { holderPid } from '../../src/ssh/persist/holder.js';
 import { KeptConnections } from '../../src/ssh/persist/kept.js';
 import { lineParser } from '../../src/ssh/persist/protocol.js';
 import { holderSocket, persistIdleMs, targetKey } from '../../src/ssh/persist/socket.js';
@@ -65,6 +66,26 @@ async function command(n: NodeConfig, cmd = 'echo "$SSH_CONNECTION"', opts = {})
   return { r, direct, via: r.stdout.trim().split(' ').slice(0, 2).join(':') };
 }
 
+/**
+ * A server put at the socket path as holders do it: bound elsewhere, renamed over the path (a
+ * server bound at the path itself would unlink whatever is there when it closes).
+ */
+async function serverAtSocket(): Promise<Server> {
+  const server = createServer(() => undefined); // accepts, never answers
+  await new Promise<void>((r) => server.listen(`${socket}.test`, r));
+  renameSync(`${socket}.test`, socket);
+  return server;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 async function waitFor(what: string, ok: () => boolean, ms = 8000): Promise<void> {
   const end = Date.now() + ms;
   while (!ok()) {
@@ -102,8 +123,7 @@ describe('connections kept between commands', () => {
 
   it('a holder that does not answer is passed over within a second, and replaced', async () => {
     const n = node({ persist: 2 });
-    const hung: Server = createServer(() => undefined); // accepts, never answers
-    await new Promise<void>((r) => hung.listen(socket, r));
+    const hung = await serverAtSocket();
     const hungInode = statSync(socket).ino;
     try {
       const started = Date.now();
@@ -125,7 +145,26 @@ describe('connections kept between commands', () => {
     } finally {
       hung.close();
     }
-    await waitFor('the idle holder to exit', () => !existsSync(socket), 10_000).catch(() => undefined);
+    await waitFor('the idle holder to exit', () => !existsSync(socket), 10_000);
+  }, 30_000);
+
+  it("a holder that exits leaves a newer holder's socket in place", async () => {
+    const n = node({ persist: 1 });
+    expect((await command(n)).direct).toBe(true);
+    let pid: number | undefined;
+    await waitFor('the holder answering', () => existsSync(socket));
+    for (let i = 0; i < 40 && pid === undefined; i++) pid = await holderPid(socket);
+    expect(pid).toBeGreaterThan(0);
+    const newer = await serverAtSocket(); // a newer holder took the path over
+    try {
+      const { ino, birthtimeMs } = statSync(socket);
+      await waitFor('the old holder to exit (idle)', () => !alive(pid!), 10_000);
+      await sleep(200);
+      expect(statSync(socket)).toMatchObject({ ino, birthtimeMs });
+    } finally {
+      newer.close();
+      rmSync(socket, { force: true });
+    }
   }, 30_000);
 
   it('a stale socket (no process behind it) → a direct connection; TWINCIGO_SSH_PERSIST=0 → never a holder', async () => {

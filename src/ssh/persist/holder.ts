@@ -1,4 +1,4 @@
-import { rmSync, statSync } from 'node:fs';
+import { renameSync, rmSync, statSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { PASSPHRASE_ENV } from '../passphrase.js';
 import { SshConnection } from '../connection.js';
@@ -25,20 +25,20 @@ interface Held {
  * (the client then connects directly) and that connection is opened for the next one.
  */
 export async function runHolder(spec: PersistSpec): Promise<void> {
-  if (await answers(spec.socket)) return; // another holder serves this user already
+  if ((await holderPid(spec.socket)) !== undefined) return; // another holder serves this user already
   const held = new Map<string, Held>();
   const knownHosts = knownHostsPerFile();
-  let inode: number | undefined;
+  let mine: SocketFile | undefined;
   let server: ReturnType<typeof createServer> | undefined;
 
   const shutdown = () => {
-    server?.close();
     try {
       // a newer holder may have taken the path over: leave its socket alone
-      if (inode !== undefined && statSync(spec.socket).ino === inode) rmSync(spec.socket);
+      if (mine && sameFile(mine, socketFile(spec.socket))) rmSync(spec.socket);
     } catch {
       /* already gone */
     }
+    server?.close();
     for (const h of held.values()) h.conn?.close();
     setTimeout(() => process.exit(0), 100).unref();
   };
@@ -81,15 +81,35 @@ export async function runHolder(spec: PersistSpec): Promise<void> {
   server = createServer((sock) => serveOne(sock, held, hold, arm));
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
-  rmSync(spec.socket, { force: true });
+  // Bound under a name of its own, then renamed over the path (replacing a stale file at once):
+  // closing a server unlinks the path it was bound to, which by then may be a newer holder's.
+  const bound = `${spec.socket}.${process.pid}`;
+  rmSync(bound, { force: true });
   await new Promise<void>((resolve, reject) => {
     server!.once('error', reject);
-    server!.listen(spec.socket, () => resolve());
+    server!.listen(bound, () => resolve());
   });
-  inode = statSync(spec.socket).ino;
+  try {
+    renameSync(bound, spec.socket);
+  } catch (err) {
+    server.close(); // unlinks `bound`
+    throw err;
+  }
+  mine = socketFile(spec.socket);
   for (const { target, idleMs } of spec.targets) hold(target, idleMs);
   if (held.size === 0) shutdown();
 }
+
+/** A file's identity: inode numbers alone are reused once a file is gone. */
+interface SocketFile {
+  ino: bigint;
+  bornNs: bigint;
+}
+const socketFile = (path: string): SocketFile => {
+  const st = statSync(path, { bigint: true });
+  return { ino: st.ino, bornNs: st.birthtimeNs };
+};
+const sameFile = (a: SocketFile, b: SocketFile) => a.ino === b.ino && a.bornNs === b.bornNs;
 
 /** One client: its request line, then the command's frames, then the socket is closed. */
 function serveOne(sock: Socket, held: Map<string, Held>, hold: (t: SshTarget, idleMs: number) => Held, arm: (key: string, h: Held) => void): void {
@@ -105,7 +125,7 @@ function serveOne(sock: Socket, held: Map<string, Held>, hold: (t: SshTarget, id
     lineParser<PersistRequest>((req) => {
       if (asked) return;
       asked = true;
-      if (req.op === 'ping') return void (send({ t: 'pong' }), sock.end());
+      if (req.op === 'ping') return void (send({ t: 'pong', pid: process.pid }), sock.end());
       const key = targetKey(req.target);
       const h = held.get(key);
       if (!h?.conn?.isOpen) {
@@ -142,19 +162,19 @@ function serveOne(sock: Socket, held: Map<string, Held>, hold: (t: SshTarget, id
   );
 }
 
-/** Whether a live holder answers a ping on this socket within half a second. */
-export function answers(socket: string, timeoutMs = 500): Promise<boolean> {
+/** The process id of the live holder answering a ping on this socket within half a second, if any. */
+export function holderPid(socket: string, timeoutMs = 500): Promise<number | undefined> {
   return new Promise((resolve) => {
     const sock = createConnection(socket);
-    const done = (ok: boolean) => {
+    const done = (pid: number | undefined) => {
       clearTimeout(timer);
       sock.destroy();
-      resolve(ok);
+      resolve(pid);
     };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    sock.on('error', () => done(false));
+    const timer = setTimeout(() => done(undefined), timeoutMs);
+    sock.on('error', () => done(undefined));
     sock.on('connect', () => sock.write(frameLine({ op: 'ping' })));
-    sock.on('data', lineParser<PersistFrame>((f) => done(f.t === 'pong')));
+    sock.on('data', lineParser<PersistFrame>((f) => done(f.t === 'pong' ? f.pid : undefined)));
   });
 }
 

@@ -20,7 +20,7 @@ export type PersistRequest =
   | { op: 'ping' };
 
 export type PersistFrame =
-  | { t: 'pong' }
+  | { t: 'pong'; pid: number }
   /** The node opened the command's channel: the kept connection is alive. */
   | { t: 'start' }
   | { t: 'out'; d: string }
