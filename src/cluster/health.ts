@@ -28,7 +28,8 @@ export async function patroniMembers(conn: SshConnection): Promise<PatroniMember
   return (JSON.parse(res.stdout) as { members?: PatroniMember[] }).members ?? [];
 }
 
-const isLeader = (m: PatroniMember) => (m.role === 'leader' || m.role === 'standby_leader') && m.state === 'running';
+/** A member that holds the leader key and runs. */
+export const isLeader = (m: PatroniMember) => (m.role === 'leader' || m.role === 'standby_leader') && m.state === 'running';
 const isStreaming = (m: PatroniMember, maxLagBytes: number) =>
   (m.role === 'replica' || m.role === 'sync_standby' || m.role === 'quorum_standby') && m.state === 'streaming' && (typeof m.lag !== 'number' || m.lag <= maxLagBytes);
 

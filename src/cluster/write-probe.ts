@@ -1,6 +1,6 @@
 import { execIn } from '../remote/compose.js';
-import { clockOffsetMs } from './clock.js';
 import type { SshConnection } from '../ssh/connection.js';
+import { clockOffsetMs } from './clock.js';
 import { psqlQueryCommand } from './psql.js';
 import type { Command } from '../remote/shell.js';
 

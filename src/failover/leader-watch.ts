@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { PatroniMember } from '../cluster/health.js';
+import { isLeader, type PatroniMember } from '../cluster/health.js';
 
-export const runningLeader = (ms: readonly PatroniMember[]) => ms.find((m) => (m.role === 'leader' || m.role === 'standby_leader') && m.state === 'running');
+export const runningLeader = (ms: readonly PatroniMember[]) => ms.find(isLeader);
 
 /**
  * Watches Patroni for the leader to move, from the moment of the fault and alongside it: a
