@@ -4,7 +4,7 @@ import { auditEverywhere, auditLine, operator, withLock } from '../cluster/lock.
 import { assertSucceeded, runPlan } from '../engine/run.js';
 import { EXIT, TwincigoError } from '../errors.js';
 import type { NodeBundle } from '../stack/bundle.js';
-import { clusterStatus } from '../status/collect.js';
+import { settledStatus } from '../status/settle.js';
 import { statusTable } from '../status/table.js';
 import type { BootstrapOptions, BootstrapRun } from './context.js';
 import { installDockerCommand } from './install-docker.js';
@@ -15,6 +15,9 @@ import { connectionInfo } from './report.js';
 import { shipImage } from './ship.js';
 
 type Ctx = Pick<Context, 'ui' | 'config' | 'env' | 'renderMode' | 'options'>;
+
+/** How long bootstrap's final status waits for a cluster that is still settling. */
+const SETTLE_MS = 60_000;
 
 const describeFinding = (f: Finding) => `${f.node ? `${f.node}: ` : ''}${f.message}`;
 
@@ -71,12 +74,21 @@ export async function runBootstrap(ctx: Ctx, bundles: NodeBundle[], opts: Bootst
     assertSucceeded(result);
 
     // 10. report
-    const status = await clusterStatus(pool, env, nodes, 8000);
+    // the result is the settled cluster, not a passing moment: up to 60 s for a cluster still settling
+    let told = false;
+    const { status, waitedMs } = await settledStatus(pool, env, nodes, {
+      timeoutMs: SETTLE_MS, probeTimeoutMs: 8000, signal,
+      onWait: (s) => {
+        if (!told) ctx.ui.info(`waiting up to ${SETTLE_MS / 1000} s for the cluster to settle: ${s.warnings[0] ?? 'not healthy yet'}`);
+        told = true;
+      },
+    });
     const nothing = changed.length === 0;
     ctx.ui.json({
       ok: true, environment: env.name, changed: !nothing, durationMs: Math.round(performance.now() - started),
       changes: Object.fromEntries(nodes.map((n) => [n.name, run.changes.get(n.name) ?? []])),
-      warnings: findings.filter((f) => f.level === 'warning').map(describeFinding), steps: result.steps, status,
+      warnings: findings.filter((f) => f.level === 'warning').map(describeFinding), steps: result.steps,
+      healthy: status.healthy, statusWarnings: status.warnings, settleWaitMs: waitedMs, status,
     });
     const { Chalk } = await import('chalk');
     const c = new Chalk({ level: ctx.ui.isTTY && ctx.options.color ? 1 : 0 });
@@ -89,7 +101,10 @@ export async function runBootstrap(ctx: Ctx, bundles: NodeBundle[], opts: Bootst
         connectionInfo(env, ctx.env),
       ].join('\n'),
     );
-    if (status.exitCode !== EXIT.ok) ctx.ui.warn('bootstrap finished, but status is not healthy (see above)');
+    if (status.exitCode !== EXIT.ok) {
+      ctx.ui.warn(`bootstrap finished, but after ${Math.round(waitedMs / 1000)} s the cluster is still not healthy:`);
+      for (const w of status.warnings.length > 0 ? status.warnings : ['no leader']) ctx.ui.warn(`  - ${w}`);
+    }
     return status.exitCode;
   } finally {
     dispose();

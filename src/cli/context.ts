@@ -1,5 +1,7 @@
-import { UsageError } from '../errors.js';
-import { readEnvFile, secretValues, type EnvValues } from '../config/env-file.js';
+import { statSync } from 'node:fs';
+import { ConfigError, UsageError } from '../errors.js';
+import { looseModeMessage, readEnvFile, secretValues, type EnvValues } from '../config/env-file.js';
+import { resolveTarget } from '../ssh/target.js';
 import { readInventory, resolveEnvironment, resolveMigrations, type Inventory } from '../config/load.js';
 import { selectNodes } from '../config/select.js';
 import type { Config } from '../config/model.js';
@@ -55,7 +57,28 @@ export async function createContext(g: GlobalOptions): Promise<Context> {
   };
   const env = readEnvFile(environment.envFile);
   redactor.add(secretValues(env));
+  if (env.problems.length > 0) throw new ConfigError(environment.envFile, env.problems);
+  for (const m of looseFiles(config, env)) {
+    if (environment.profile === 'prod') throw new UsageError(m, ['a prod secret readable by others is refused, as OpenSSH refuses an unprotected key']);
+    ui.warn(m);
+  }
   return { ui, options: g, inventory, config, env, renderMode: renderMode(g, ui) };
+}
+
+/** The env file and the SSH identity files, when group or others can read them. */
+export function looseFiles(config: Config, env: EnvValues): string[] {
+  const out: string[] = [];
+  if (env.looseMode !== undefined) out.push(looseModeMessage(env.file, env.looseMode));
+  const ids = new Set(config.nodes.flatMap((n) => resolveTarget(n.name, n.host, n.ssh, config.dir).identityFiles));
+  for (const id of ids) {
+    try {
+      const mode = statSync(id).mode & 0o777;
+      if (mode & 0o077) out.push(looseModeMessage(id, mode));
+    } catch {
+      /* a missing identity file is the SSH layer's error, with its own hint */
+    }
+  }
+  return out;
 }
 
 export function renderMode(g: GlobalOptions, ui: Ui): RenderMode {

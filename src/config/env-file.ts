@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { parse } from 'dotenv';
-import { keysFor, isSecretKey } from './env-keys.js';
+import { KNOWN_KEYS, RENDERED_KEYS, keysFor, isSecretKey } from './env-keys.js';
+import { didYouMean, parseEnvText } from './env-parse.js';
 import type { EnvironmentConfig, NodeConfig } from './model.js';
 import type { Role } from './roles.js';
 
@@ -12,6 +12,10 @@ export interface EnvValues {
   /** Shared non-secret settings (env/shared.env beside the env file), overridden by the env file. */
   values: Record<string, string>;
   sharedFile?: string;
+  /** Malformed lines, duplicate or unknown keys: each names file:line. Commands refuse them. */
+  problems: string[];
+  /** The env file's mode when group or others may read it (0600 is expected). */
+  looseMode?: number;
 }
 
 /** The settings every environment shares; committed, so it may hold no secret. */
@@ -19,7 +23,8 @@ export const SHARED_ENV = 'shared.env';
 
 export function readEnvFile(file: string): EnvValues {
   const sharedFile = join(dirname(file), SHARED_ENV);
-  const shared = existsSync(sharedFile) ? parse(readFileSync(sharedFile, 'utf8')) : {};
+  const problems: string[] = [];
+  const shared = existsSync(sharedFile) ? strictRead(sharedFile, problems) : {};
   const leaked = Object.entries(shared).filter(([k, v]) => isSecretKey(k) && v !== '').map(([k]) => k);
   if (leaked.length > 0) {
     throw new ConfigError(sharedFile, leaked.map((k) => `${k}: a secret in the shared (committed) settings — move it to the per-environment env file`));
@@ -29,10 +34,36 @@ export function readEnvFile(file: string): EnvValues {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { file, exists: false, values: { ...shared }, ...base };
-    throw err;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { file, exists: false, values: { ...shared }, problems, ...base };
+    throw new ConfigError(file, [`cannot read: ${(err as Error).message}`]);
   }
-  return { file, exists: true, values: { ...shared, ...parse(text) }, ...base };
+  const own = strictText(text, file, problems);
+  const mode = statSync(file).mode & 0o777;
+  return { file, exists: true, values: { ...shared, ...own }, problems, ...base, ...(mode & 0o077 ? { looseMode: mode } : {}) };
+}
+
+function strictRead(file: string, problems: string[]): Record<string, string> {
+  return strictText(readFileSync(file, 'utf8'), file, problems);
+}
+
+/** Parses strictly and adds every problem: malformed lines, keys set twice, unknown and inventory-owned keys. */
+function strictText(text: string, file: string, problems: string[]): Record<string, string> {
+  const parsed = parseEnvText(text, file);
+  problems.push(...parsed.problems);
+  for (const [key, line] of Object.entries(parsed.lines)) {
+    if ((RENDERED_KEYS as readonly string[]).includes(key)) {
+      problems.push(`${file}:${line}: ${key} is set by twincigo from the inventory; remove it here`);
+    } else if (!KNOWN_KEYS.has(key)) {
+      const near = didYouMean(key, KNOWN_KEYS);
+      problems.push(`${file}:${line}: unknown key ${key}${near ? ` — did you mean ${near}?` : ''}`);
+    }
+  }
+  return parsed.values;
+}
+
+/** The permission rule (as OpenSSH's for keys): a secret file others can read is an error in prod, a warning elsewhere. */
+export function looseModeMessage(file: string, mode: number): string {
+  return `${file} is readable by ${mode & 0o007 ? 'others' : 'its group'} (mode ${mode.toString(8).padStart(4, '0')}); chmod 600 ${file}`;
 }
 
 /** Values that must never be printed. */

@@ -74,3 +74,27 @@ export function keysFor(roles: readonly Role[], profile: Profile): Map<string, {
   }
   return out;
 }
+
+/**
+ * Settings an env file may set beyond ENV_KEYS: optional values the compose files and renderers
+ * read (a unit test checks every `${VAR}` of compose/ is known). Anything else is a typo until
+ * proven otherwise: `env check` and every command refuse it with a "did you mean".
+ */
+export const OPTIONAL_SETTINGS = [
+  'ACME_EMAIL', 'ADDITIONAL_REDIRECT_URLS', 'BACKEND_LOG_LEVEL', 'BACKEND_PORT', 'DISABLE_SIGNUP', 'ENABLE_EMAIL_AUTOCONFIRM',
+  'ENABLE_EMAIL_SIGNUP', 'ETCD_SCHEME', 'GRAFANA_PORT', 'JWT_EXPIRY', 'KONG_HTTP_PORT', 'PGRST_DB_SCHEMAS', 'POSTGRES_PRELOAD_LIBRARIES',
+  'PUBLIC_HOST', 'REDIS_HOST', 'STORAGE_BACKEND', 'STORAGE_REGION', 'STORAGE_S3_BUCKET', 'STORAGE_S3_ENDPOINT',
+  // image references (pinned): one per service
+  'ALERTMANAGER_IMAGE', 'AUTH_IMAGE', 'CADDY_IMAGE', 'ETCD_IMAGE', 'GRAFANA_IMAGE', 'HAPROXY_IMAGE', 'IMGPROXY_IMAGE', 'KONG_IMAGE',
+  'LOKI_IMAGE', 'META_IMAGE', 'MINIO_IMAGE', 'NODE_EXPORTER_IMAGE', 'PATRONI_IMAGE', 'POSTGRES_EXPORTER_IMAGE', 'PROMETHEUS_IMAGE',
+  'REALTIME_IMAGE', 'REDIS_IMAGE', 'REST_IMAGE', 'STORAGE_IMAGE', 'STUDIO_IMAGE', 'PATRONI_VERSION', 'SUPABASE_POSTGRES',
+] as const;
+
+/** Keys twincigo writes into each node's .env from the inventory: an env file may not set them. */
+export const RENDERED_KEYS = [
+  'COMPOSE_PROJECT_NAME', 'NODE_NAME', 'NODE_IP', 'ETCD_INITIAL_CLUSTER', 'ETCD_INITIAL_CLUSTER_STATE', 'ETCD_CLUSTER_TOKEN',
+  'ETCD_HEARTBEAT_MS', 'ETCD_ELECTION_MS',
+] as const;
+
+/** Every key an env file may hold. */
+export const KNOWN_KEYS: ReadonlySet<string> = new Set([...Object.values(ENV_KEYS).flat().map((k) => k.key), ...OPTIONAL_SETTINGS]);

@@ -3,6 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, UsageError } from '../errors.js';
+import { environmentAddressProblems } from './address.js';
 import { crossChecks } from './checks.js';
 import { formatPath } from './path.js';
 import { inventorySchema, type EnvironmentSpec, type InventorySpec } from './schema.js';
@@ -91,6 +92,8 @@ export function resolveEnvironment(inv: Inventory, name: string): EnvironmentCon
       `environments defined: ${Object.keys(inv.spec.environments).join(', ') || '(none)'}`,
     ]);
   }
+  const addressProblems = environmentAddressProblems(name, spec.nodes);
+  if (addressProblems.length > 0) throw new ConfigError(inv.file, addressProblems);
   const leader = spec.initialLeader ?? spec.nodes.find((n) => n.roles.includes('patroni'))?.name ?? '';
   return {
     name,
@@ -103,6 +106,7 @@ export function resolveEnvironment(inv: Inventory, name: string): EnvironmentCon
     nodes: spec.nodes.map((n) => ({
       name: n.name,
       host: n.host,
+      // the cluster address: always an IP (checked above)
       privateAddress: n.privateAddress ?? n.host,
       roles: [...new Set(n.roles)],
       ssh: { ...inv.spec.ssh, ...spec.ssh, ...n.ssh },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hostProblem, privateAddressProblem } from './address.js';
 import { PROFILES, ROLES } from './roles.js';
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -17,10 +18,17 @@ export const sshSettingsSchema = z.strictObject({
   persist: z.number().min(0).max(86400).optional(),
 });
 
+function refineWith(problem: (s: string) => string | null) {
+  return (s: string, ctx: z.RefinementCtx) => {
+    const p = problem(s);
+    if (p) ctx.addIssue({ code: 'custom', message: p });
+  };
+}
+
 export const nodeSchema = z.strictObject({
   name: z.string().regex(NAME, 'must be a lower-case hostname label (a-z, 0-9, -)'),
-  host: z.string().min(1),
-  privateAddress: z.string().min(1).optional(),
+  host: z.string().superRefine(refineWith(hostProblem)),
+  privateAddress: z.string().superRefine(refineWith(privateAddressProblem)).optional(),
   ssh: sshSettingsSchema.optional(),
   roles: z.array(z.enum(ROLES)).min(1),
 });

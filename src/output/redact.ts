@@ -1,12 +1,33 @@
 export const REDACTED = '[REDACTED]';
 
-/** Replaces every known secret value in text. Values shorter than 4 characters are not tracked. */
+import { secretWeakness } from '../secrets/strength.js';
+
+const escape = (v: string) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const NOT_WORD_AFTER = '(?![\\p{L}\\p{N}_])';
+
+/**
+ * Replaces known secret values in text, whole values only, so that output is never garbled:
+ * - a strong secret (16+ characters, not common words) wherever it appears: such a string never
+ *   collides with ordinary text, and glued to something (`-pSECRET`) it is still the secret;
+ * - a weak one (a short or common word, which the checks refuse, but which may still be in an old
+ *   env file) only where it stands as a value: after `=` or `:` or inside quotes. `compose/patroni.yml`
+ *   and "roles etcd, patroni" stay readable and do not give the secret away.
+ * Values shorter than 4 characters are not tracked.
+ */
 export class Redactor {
   private secrets: string[] = [];
+  private pattern: RegExp | null = null;
 
   add(values: Iterable<string>): void {
     for (const v of values) if (v.length >= 4 && !this.secrets.includes(v)) this.secrets.push(v);
     this.secrets.sort((a, b) => b.length - a.length);
+    const strong = this.secrets.filter((v) => secretWeakness(v) === null).map(escape);
+    const weak = this.secrets.filter((v) => secretWeakness(v) !== null).map(escape);
+    const parts = [
+      ...(strong.length > 0 ? [`(?:${strong.join('|')})`] : []),
+      ...(weak.length > 0 ? [`(?<=(?:[=:]\\s?|["'])|\\s[=:]\\s)(?:${weak.join('|')})${NOT_WORD_AFTER}`] : []),
+    ];
+    this.pattern = parts.length === 0 ? null : new RegExp(parts.join('|'), 'gu');
   }
 
   get size(): number {
@@ -14,9 +35,8 @@ export class Redactor {
   }
 
   apply(text: string): string {
-    let out = text;
-    for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join(REDACTED);
-    return out;
+    if (!this.pattern) return text;
+    return text.replace(this.pattern, REDACTED);
   }
 }
 

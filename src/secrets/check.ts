@@ -3,6 +3,7 @@ import { missingKeys, type EnvValues } from '../config/env-file.js';
 import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
 import { PLACEHOLDER } from './generate.js';
 import { checkSupabaseKey } from './jwt.js';
+import { secretWeakness } from './strength.js';
 
 export type EnvProblemKind = 'missing' | 'placeholder' | 'weak' | 'invalid' | 'unpinned';
 
@@ -34,8 +35,9 @@ export function envProblems(env: EnvironmentConfig, values: EnvValues, nodes: No
     const min = MIN_LENGTH[key] ?? 16;
     if (key === 'PGSODIUM_ROOT_KEY' && !/^[0-9a-f]{64}$/i.test(value)) {
       problems.push({ key, kind: 'weak', message: 'PGSODIUM_ROOT_KEY must be 64 hex characters (32 bytes)' });
-    } else if (!['ANON_KEY', 'SERVICE_ROLE_KEY', 'PGSODIUM_ROOT_KEY'].includes(key) && value.length < min) {
-      problems.push({ key, kind: 'weak', message: `${key} is only ${value.length} characters (at least ${min})` });
+    } else if (!['ANON_KEY', 'SERVICE_ROLE_KEY', 'PGSODIUM_ROOT_KEY'].includes(key)) {
+      const why = secretWeakness(value, min);
+      if (why) problems.push({ key, kind: 'weak', message: `${key} ${why}; generate one: twincigo secrets init --env ${env.name} --rotate ${key}` });
     }
   }
   const jwt = v.JWT_SECRET;

@@ -112,13 +112,19 @@ export function renderEnvironment(env: EnvironmentConfig, nodes: NodeConfig[], v
   for (const m of missingKeys(env, values, nodes)) {
     problems.push(`${m.key} is missing — ${m.about} (needed by ${m.roles.join(', ')} on ${m.nodes.join(', ')})`);
   }
-  const jwt = values.values.JWT_SECRET;
-  if (jwt && jwt.length < 32 && nodes.some((n) => n.roles.includes('supabase') || n.roles.includes('backend'))) {
-    problems.push('JWT_SECRET is shorter than 32 characters');
-  }
-  // an API key not signed with JWT_SECRET fails every request ("JWSInvalidSignature"): refuse it here
-  for (const p of envProblems(env, values, nodes).filter((x) => x.kind === 'invalid')) problems.push(p.message);
-  const bundles = problems.length > 0 ? [] : nodes.map((n) => renderNode(env, n, values, opts));
+  // placeholder and weak secrets never reach a node; an API key not signed with JWT_SECRET fails
+  // every request ("JWSInvalidSignature"): refuse them here, with the missing ones
+  for (const p of envProblems(env, values, nodes).filter((x) => x.kind === 'invalid' || x.kind === 'placeholder' || x.kind === 'weak')) problems.push(p.message);
+  // rendered even with value problems, so that an over-committed node is reported with them
+  const rendered = nodes.map((n) => {
+    try {
+      return renderNode(env, n, values, opts);
+    } catch (err) {
+      if (problems.length === 0) throw err;
+      return null;
+    }
+  });
+  const bundles = rendered.filter((b): b is NodeBundle => b !== null);
   for (const b of bundles) {
     const composed = b.files.filter((f) => b.composeFiles.includes(f.path));
     problems.push(...checkFits(b.node, env.profile, serviceLimits(composed)));

@@ -8,7 +8,7 @@ export type Part = (typeof PARTS)[number];
 /**
  * One remote command gathers everything status needs from a node, read on the node itself (no
  * port is opened to the operator): Patroni's REST API, etcd's health and status, this node's HAProxy
- * stats (password from the node's .env), each expected container (Docker's API on its socket, by
+ * stats (password from the node's .env, given to curl on stdin, never in its argv), each expected container (Docker's API on its socket, by
  * compose's container name), disk, memory and clock. Shell built-ins, `date`, `df` and one curl
  * for every request (all on loopback: ~50 ms). Each response ends with `@@<http code>` (000: no answer).
  */
@@ -27,10 +27,12 @@ const SCRIPT = [
   "echo \"@@memory $((t - a)),$t\"",
   "w='\\n@@%{http_code}\\n'",
   "set -- -w \"$w\" http://127.0.0.1:8008/patroni -w \"$w\" http://127.0.0.1:8008/cluster -w \"$w\" http://127.0.0.1:2379/health \\",
-  "  --next -w \"$w\" -X POST -d '{}' http://127.0.0.1:2379/v3/maintenance/status \\",
-  "  --next -w \"$w\" -u \"admin:$pw\" \"http://127.0.0.1:7000/;csv\" \\",
-  "  $(for c in \"$@\"; do printf -- '--next -w %s --unix-socket /var/run/docker.sock http://d/containers/%s/json ' \"$w\" \"$c\"; done)",
-  "curl -s --max-time 2 \"$@\"",
+  "  --next -m 2 -w \"$w\" -X POST -d '{}' http://127.0.0.1:2379/v3/maintenance/status \\",
+  "  --next -m 2 -w \"$w\" -K - \"http://127.0.0.1:7000/;csv\" \\",
+  "  $(for c in \"$@\"; do printf -- '--next -m 2 -w %s --unix-socket /var/run/docker.sock http://d/containers/%s/json ' \"$w\" \"$c\"; done)",
+  // the stats password reaches curl as a config file on stdin (printf is a built-in): never in an argv
+  "esc=$(printf '%s' \"$pw\" | sed 's/[\\\\\"]/\\\\&/g')",
+  "printf 'user = \"admin:%s\"\\n' \"$esc\" | curl -s --max-time 2 \"$@\"",
 ].join('\n');
 
 

@@ -6,6 +6,16 @@ import type { ClusterStatus, MemberStatus } from './model.js';
 export const FAILOVER_MAX_LAG = 1024 * 1024;
 export const CLOCK_SKEW_WARN_MS = 1000;
 
+/**
+ * The node's clock is read somewhere inside the probe's round trip, so the estimate is only good to
+ * ±rtt/2: on a loaded machine a 3 s probe alone makes a perfect clock look 1.5 s off. Warn only
+ * when the skew exceeds the limit even at the near end of that interval.
+ */
+export function clockSkewCertain(m: Pick<MemberStatus, 'clockSkewMs' | 'sshMs'>): boolean {
+  if (m.clockSkewMs === null) return false;
+  return Math.abs(m.clockSkewMs) - (m.sshMs ?? 0) / 2 > CLOCK_SKEW_WARN_MS;
+}
+
 const lagOf = (lag: number | string | undefined): number | null => (typeof lag === 'number' ? lag : lag === undefined ? 0 : null);
 
 /** Turns the per-node probes into the cluster's status: leader, quorum, agreement, warnings, exit code. */
@@ -28,7 +38,7 @@ export function summarize(environment: string, nodes: NodeConfig[], probes: Node
     m.lagBytes = v && v.role !== 'leader' ? lagOf(v.lag) : v ? 0 : null;
     m.pendingRestart = Boolean(v?.pending_restart ?? self?.pending_restart);
     if (!m.reachable) warnings.push(`${m.name} is unreachable: ${m.error ?? 'no answer'}`);
-    if (m.clockSkewMs !== null && Math.abs(m.clockSkewMs) > CLOCK_SKEW_WARN_MS) warnings.push(`${m.name}: clock is ${Math.round(m.clockSkewMs)} ms off this machine's`);
+    if (clockSkewCertain(m)) warnings.push(`${m.name}: clock is ${Math.round(m.clockSkewMs!)} ms off this machine's (±${Math.round((m.sshMs ?? 0) / 2)} ms)`);
     for (const c of m.containers) {
       if (c.state !== 'running') warnings.push(`${m.name}: ${c.service} is ${c.state}`);
       else if (c.health === 'unhealthy') warnings.push(`${m.name}: ${c.service} is unhealthy`);
@@ -66,6 +76,12 @@ export function summarize(environment: string, nodes: NodeConfig[], probes: Node
   if (view?.pause) warnings.push('Patroni is paused (maintenance mode): no automatic failover');
 
   const allStreaming = replicas.length === patroniNodes.length - 1 && replicas.every((m) => m.state === 'streaming');
+  // every reason for "not healthy" is named: a replica still starting or catching up is one
+  for (const m of replicas) if (m.state !== 'streaming' && m.reachable) warnings.push(`${m.name}: replica is ${m.state ?? 'in an unknown state'}, not streaming`);
+  if (leader && replicas.length < patroniNodes.length - 1) {
+    const missing = patroniNodes.filter((n) => n.name !== leader && !replicas.some((r) => r.name === n.name)).map((n) => n.name);
+    if (missing.length > 0 && !warnings.some((w) => missing.some((x) => w.startsWith(`${x}`)))) warnings.push(`not a replica: ${missing.join(', ')}`);
+  }
   const healthy = leader !== null && warnings.length === 0 && allStreaming && quorum;
   return {
     environment,

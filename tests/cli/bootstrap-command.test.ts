@@ -12,7 +12,7 @@ import { tempDir } from '../helpers/tmp.js';
  */
 let tmp: ReturnType<typeof tempDir>;
 let inv: string;
-const SECRET = 'postgres-super-secret-42';
+const SECRET = 'pg-Ux3Nm8Kr2Tq6Wj9';
 const envText = completeEnvText(SECRET);
 
 beforeAll(() => {
@@ -21,7 +21,7 @@ beforeAll(() => {
   for (const env of [doc.environments.dev, doc.environments.prod]) env.nodes.forEach((n: { privateAddress?: string }, i: number) => (n.privateAddress = `10.0.0.${i + 1}`));
   inv = writeInventory(tmp.dir, doc);
   mkdirSync(join(tmp.dir, 'env'));
-  writeFileSync(join(tmp.dir, 'env', '.env.dev'), envText);
+  writeFileSync(join(tmp.dir, 'env', '.env.dev'), envText, { mode: 0o600 });
 });
 afterAll(() => tmp.cleanup());
 

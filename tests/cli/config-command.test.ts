@@ -9,7 +9,7 @@ import { tempDir } from '../helpers/tmp.js';
 /** The built CLI, run as an operator or CI would run it (no TTY). */
 let tmp: ReturnType<typeof tempDir>;
 let inv: string;
-const SECRET = 'hunter2-super-secret-value';
+const SECRET = 'hunter2-Rk8Wq3Zx7Mv2Tp5';
 
 beforeAll(() => {
   tmp = tempDir();
@@ -26,6 +26,7 @@ beforeAll(() => {
       'HAPROXY_STATS_PASSWORD=stats-secret-1',
       'DASHBOARD_USERNAME=supabase',
     ].join('\n'),
+    { mode: 0o600 },
   );
 });
 afterAll(() => tmp.cleanup());
@@ -104,10 +105,13 @@ describe('twincigo config check', () => {
     expect(res.stderr).toContain('environments.dev.nodes[2].name: duplicate node name "hil-1" (also nodes[0])');
   });
 
-  it('the shipped inventory is valid', async () => {
+  it('the shipped inventory: dev is valid, prod says to fill in its hosts (placeholders, not garbage)', async () => {
     const res = await runCli(['config', 'check']);
-    expect(res.code).toBe(0);
-    expect(res.stdout).toMatch(/^ok: .*twincigo.yml is valid \(dev, prod/);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/configuration: 1 problem\n  - prod: fill in the prod hosts: environments\.prod\.nodes\[0\]\.host, environments\.prod\.nodes\[1\]\.host, environments\.prod\.nodes\[2\]\.host still hold a placeholder\n/);
+    const render = await runCli(['render', '--env', 'prod']);
+    expect(render.code).toBe(2);
+    expect(render.stderr).toContain('fill in the prod hosts');
   });
 });
 

@@ -11,7 +11,7 @@ import { tempDir } from '../helpers/tmp.js';
  */
 let tmp: ReturnType<typeof tempDir>;
 let inv: string;
-const SECRET = 'deploy-super-secret-31';
+const SECRET = 'deploy-Hs4Yb9Lc2Xn7Qe';
 const envText = completeEnvText(SECRET);
 
 beforeAll(() => {
@@ -19,7 +19,7 @@ beforeAll(() => {
   const doc = unreachableInventory(tmp.dir);
   inv = writeInventory(tmp.dir, doc);
   mkdirSync(join(tmp.dir, 'env'));
-  writeFileSync(join(tmp.dir, 'env', '.env.dev'), envText);
+  writeFileSync(join(tmp.dir, 'env', '.env.dev'), envText, { mode: 0o600 });
 });
 afterAll(() => tmp.cleanup());
 

@@ -12,7 +12,7 @@ import { tempDir } from '../helpers/tmp.js';
  */
 let tmp: ReturnType<typeof tempDir>;
 let inv: string;
-const SECRET = 'pg-super-secret-77';
+const SECRET = 'pg-Vx7Qm2Lr9Tz4Wk8';
 
 beforeAll(() => {
   tmp = tempDir();
@@ -20,7 +20,7 @@ beforeAll(() => {
   doc.migrations = { dir: 'db/migrations' };
   inv = writeInventory(tmp.dir, doc);
   mkdirSync(join(tmp.dir, 'env'));
-  writeFileSync(join(tmp.dir, 'env', '.env.dev'), `POSTGRES_PASSWORD=${SECRET}\n`);
+  writeFileSync(join(tmp.dir, 'env', '.env.dev'), `POSTGRES_PASSWORD=${SECRET}\n`, { mode: 0o600 });
 });
 afterAll(() => tmp.cleanup());
 

@@ -7,14 +7,14 @@ import { tempDir } from '../helpers/tmp.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let inv: string;
-const SECRET = 'postgres-super-secret-42';
+const SECRET = 'pg-Ux3Nm8Kr2Tq6Wj9';
 const env = (drop: string[] = []) => completeEnvText(SECRET, drop);
 
 beforeAll(() => {
   tmp = tempDir();
   inv = writeInventory(tmp.dir, validInventory());
   mkdirSync(join(tmp.dir, 'env'));
-  writeFileSync(join(tmp.dir, 'env', '.env.dev'), env());
+  writeFileSync(join(tmp.dir, 'env', '.env.dev'), env(), { mode: 0o600 });
 });
 afterAll(() => tmp.cleanup());
 
@@ -40,10 +40,10 @@ describe('twincigo render', () => {
   });
 
   it('a missing secret: exit 2 naming key, role and nodes; nothing written to the output dir', async () => {
-    writeFileSync(join(tmp.dir, 'env', '.env.dev'), env(['REWIND_PASSWORD']));
+    writeFileSync(join(tmp.dir, 'env', '.env.dev'), env(['REWIND_PASSWORD']), { mode: 0o600 });
     const out = join(tmp.dir, 'out-bad');
     const res = await runCli(['render', '-c', inv, '--env', 'dev', '--out', out]);
-    writeFileSync(join(tmp.dir, 'env', '.env.dev'), env());
+    writeFileSync(join(tmp.dir, 'env', '.env.dev'), env(), { mode: 0o600 });
     expect(res.code).toBe(2);
     expect(res.stderr).toContain('REWIND_PASSWORD is missing — password of the pg_rewind user (needed by patroni on hil-1, ash-1, ash-2)');
     expect(existsSync(out)).toBe(false);

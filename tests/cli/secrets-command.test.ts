@@ -73,7 +73,7 @@ describe('twincigo env check', () => {
     const missing = await runCli(['env', 'check', '-c', inv, '--env', 'dev']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/missing: BACKEND_IMAGE is missing — FastAPI backend image \(from the app team\), pinned to a version \(needed by backend on ash-1\)/);
-    writeFileSync(envFile, readFileSync(envFile, 'utf8').replace(/^BACKEND_IMAGE=.*$/m, 'BACKEND_IMAGE=ghcr.io/twincigo/backend:1.4.2'));
+    writeFileSync(envFile, readFileSync(envFile, 'utf8').replace(/^BACKEND_IMAGE=.*$/m, 'BACKEND_IMAGE=ghcr.io/twincigo/backend:1.4.2'), { mode: 0o600 });
     const res = await runCli(['env', 'check', '-c', inv, '--env', 'dev']);
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
@@ -89,9 +89,9 @@ describe('twincigo env check', () => {
       .replace(/^PGSODIUM_ROOT_KEY=.*$/m, 'PGSODIUM_ROOT_KEY=not-hex-at-all-not-hex-at-all')
       .replace(/^ANON_KEY=.*$/m, `ANON_KEY=${v.SERVICE_ROLE_KEY}`)
       .replace(/^BACKEND_IMAGE=.*$/m, 'BACKEND_IMAGE=ghcr.io/twincigo/backend:latest');
-    writeFileSync(envFile, bad);
+    writeFileSync(envFile, bad, { mode: 0o600 });
     const res = await runCli(['env', 'check', '-c', inv, '--env', 'dev']);
-    writeFileSync(envFile, good);
+    writeFileSync(envFile, good, { mode: 0o600 });
     expect(res.code).toBe(2);
     expect(res.stderr).toContain('missing: REWIND_PASSWORD is missing');
     expect(res.stderr).toContain('placeholder: REDIS_PASSWORD still has a placeholder value');
@@ -105,9 +105,9 @@ describe('twincigo env check', () => {
   it('an ANON_KEY signed with another secret is reported as JWSInvalidSignature', async () => {
     const good = readFileSync(envFile, 'utf8');
     const { signSupabaseKey } = await import('../../src/secrets/jwt.js');
-    writeFileSync(envFile, good.replace(/^ANON_KEY=.*$/m, `ANON_KEY=${signSupabaseKey('x'.repeat(40), 'anon')}`));
+    writeFileSync(envFile, good.replace(/^ANON_KEY=.*$/m, `ANON_KEY=${signSupabaseKey('x'.repeat(40), 'anon')}`), { mode: 0o600 });
     const res = await runCli(['env', 'check', '-c', inv, '--env', 'dev']);
-    writeFileSync(envFile, good);
+    writeFileSync(envFile, good, { mode: 0o600 });
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/invalid: ANON_KEY is not signed with JWT_SECRET \(JWSInvalidSignature\); regenerate it: twincigo secrets init --env dev --rotate ANON_KEY/);
   });

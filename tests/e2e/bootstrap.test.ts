@@ -34,6 +34,30 @@ async function footprint(node: string): Promise<string> {
   return r.stdout.trim();
 }
 
+/** The status a failing assertion shows: what bootstrap's --json saw, else a fresh `status`. */
+async function statusSeen(stdout?: string): Promise<string> {
+  try {
+    const out = JSON.parse(stdout ?? '');
+    if (out.status) return `status seen: ${JSON.stringify({ warnings: out.status.warnings, leader: out.status.leader, members: out.status.members.map((m: { name: string; role: string; state: string }) => `${m.name} ${m.role} ${m.state}`) })}`;
+  } catch {
+    /* not JSON: ask */
+  }
+  return `status now: ${(await runCli(['status', '--env', 'lab'])).stdout}`;
+}
+
+/**
+ * Each test that needs a bootstrapped cluster makes sure of one itself (no test relies on another
+ * having run or passed), and takes its own before-picture of every container.
+ */
+async function bootstrapped(): Promise<string[]> {
+  const st = await runCli(['status', '--env', 'lab', '--json']);
+  if (st.code !== 0) {
+    const res = await bootstrap('--json');
+    expect(res.code, `${res.stderr.slice(-3000)}\n${await statusSeen(res.stdout)}`).toBe(0);
+  }
+  return containerStates();
+}
+
 beforeAll(() => wipeStack(), 120_000);
 afterAll(async () => {
   await wipeStack();
@@ -71,12 +95,13 @@ describe('twincigo bootstrap on the lab', () => {
     }
   }, 60_000);
 
-  let states: string[] = [];
   it('bare nodes → leader + 2 streaming replicas, HAProxy on all 3 → leader, Supabase roles, every service healthy', async () => {
+    await wipeStack();
     const res = await bootstrap('--json');
-    expect(res.code, res.stderr.slice(-3000)).toBe(0);
+    expect(res.code, `${res.stderr.slice(-3000)}\n${await statusSeen(res.stdout)}`).toBe(0);
     const out = JSON.parse(res.stdout);
     expect(out.status).toMatchObject({ healthy: true, leader: 'lab-hil-1' });
+    expect(out).toMatchObject({ healthy: true, statusWarnings: [] });
     for (const m of out.status.members) expect(m.containers.every((c: { state: string; health: string | null }) => c.state === 'running' && (c.health ?? 'healthy') === 'healthy')).toBe(true);
 
     const conns = await Promise.all(lab.config.nodes.map((n) => lab.pool.get(n)));
@@ -101,10 +126,10 @@ describe('twincigo bootstrap on the lab', () => {
       const audit = await c.run(run('tail', '-n', '1', `${lab.base}/audit.log`));
       expect(audit.stdout).toMatch(/user=\S+ env=lab command="bootstrap" result=ok/);
     }
-    states = await containerStates();
   }, 400_000);
 
   it('a second run changes nothing, restarts nothing, and says so', async () => {
+    const states = await bootstrapped();
     const res = await bootstrap();
     expect(res.code, res.stderr.slice(-2000)).toBe(0);
     expect(res.stdout).toContain('bootstrap lab: already up to date — nothing changed, nothing restarted');
@@ -112,6 +137,7 @@ describe('twincigo bootstrap on the lab', () => {
   }, 120_000);
 
   it('a config file changed on a node is put back and its service reloaded in place, not restarted', async () => {
+    const states = await bootstrapped();
     const cfg = `${lab.base}/config/haproxy/haproxy.cfg`;
     await inNode(containerName('lab-ash-2'), ['sh', '-c', `echo '# drift' >> ${cfg}`]);
     const res = await bootstrap('--json');
@@ -125,6 +151,7 @@ describe('twincigo bootstrap on the lab', () => {
   }, 120_000);
 
   it('a lost container and its image are put back (--ship-images: sent over SSH), and only that one starts', async () => {
+    const states = await bootstrapped();
     const redis = lab.values.values.REDIS_IMAGE!;
     const local = `twincigo-lab/${redis.split('/twincigo-lab/')[1]}`;
     await inNode(containerName('lab-ash-1'), ['sh', '-c', `docker rm -f twincigo-redis-1 && docker rmi ${redis}`]);
@@ -147,6 +174,7 @@ describe('twincigo bootstrap on the lab', () => {
   }, 180_000);
 
   it('a failing service stops the run with its last log lines, exit 1; the fixed config converges on re-run', async () => {
+    await bootstrapped();
     const saved = readFileSync(LAB_ENV_FILE, 'utf8');
     try {
       // the backend's published port collides with Patroni's REST API on its node
@@ -161,7 +189,7 @@ describe('twincigo bootstrap on the lab', () => {
       writeFileSync(LAB_ENV_FILE, saved, { mode: 0o600 });
     }
     const again = await bootstrap('--json');
-    expect(again.code, again.stderr.slice(-2000)).toBe(0);
+    expect(again.code, `${again.stderr.slice(-2000)}\n${await statusSeen(again.stdout)}`).toBe(0);
     const out = JSON.parse(again.stdout);
     expect(out.status.healthy).toBe(true);
     expect(out.changes['lab-ash-1']).toContain('started twincigo-backend-1');

@@ -16,17 +16,19 @@ const status = async () => {
 beforeAll(() => lab.upAll(), 400_000);
 afterAll(() => lab.release());
 
+/** Waits for a healthy status (HAProxy needs a check or two after a start) and returns it. */
+const healthyStatus = () =>
+  waitFor('a healthy status', async () => {
+    const r = await status();
+    return r.code === 0 ? r : false;
+  }, 30_000, 1000);
+
 describe('twincigo status on the lab', () => {
-  let leader = '';
 
   it('healthy cluster → exit 0 with the right roles, HAProxy agreeing with Patroni', async () => {
-    // HAProxy needs a check or two after start
-    const { code, s } = await waitFor('a healthy status', async () => {
-      const r = await status();
-      return r.code === 0 ? r : false;
-    }, 30_000, 1000);
+    const { code, s } = await healthyStatus();
     expect(code).toBe(0);
-    leader = s.leader;
+    const leader: string = s.leader;
     expect(lab.config.nodes.map((n) => n.name)).toContain(leader);
     expect(s.healthy).toBe(true);
     expect(s.haproxy).toEqual({ agree: true, primary: leader });
@@ -63,6 +65,7 @@ describe('twincigo status on the lab', () => {
   });
 
   it('a replica node killed → exit 3 within the connect timeout, that node shown unreachable', async () => {
+    const leader: string = (await healthyStatus()).s.leader;
     const replica = lab.config.nodes.find((n) => n.name !== leader)!.name;
     await killNode(replica);
     try {
@@ -81,6 +84,7 @@ describe('twincigo status on the lab', () => {
   });
 
   it('the leader\'s Patroni killed → after failover the new leader is shown and HAProxy agrees', async () => {
+    const leader: string = (await healthyStatus()).s.leader;
     await stopContainer(leader, 'twincigo-patroni-1', 'kill');
     const { s } = await waitFor('a new leader in status, with HAProxy routing to it', async () => {
       const r = await status();

@@ -78,11 +78,10 @@ describe('twincigo logs', () => {
 });
 
 describe('twincigo switchover and audit', () => {
-  let to = '';
   it('--to a replica: new leader, every HAProxy routes to it, outage measured, nothing lost; status agrees', async () => {
     const members = await lab.members(lab.conns[0]!);
     const from = members.find((m) => m.role === 'leader')!.name;
-    to = members.find((m) => m.role === 'replica')!.name;
+    const to = members.find((m) => m.role === 'replica')!.name;
     const res = await runCli(['switchover', '--env', 'lab', '--to', to, '--json'], { timeoutMs: 240_000 });
     expect(res.code, res.stderr.slice(-2000)).toBe(0);
     const r = JSON.parse(res.stdout);
@@ -99,6 +98,7 @@ describe('twincigo switchover and audit', () => {
   }, 300_000);
 
   it('without --to Patroni picks; a bad --to is refused before anything happens', async () => {
+    const to = (await lab.members(lab.conns[0]!)).find((m) => m.role === 'leader')!.name;
     const bad = await runCli(['switchover', '--env', 'lab', '--to', to]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain(`${to} is the leader already`);

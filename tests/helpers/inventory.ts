@@ -21,6 +21,11 @@ export function validInventory(): Record<string, any> {
   };
 }
 
+/** An env file as operators must keep it: 0600 (a looser one is a warning in dev, an error in prod). */
+export function writeEnvFile(file: string, text: string): void {
+  writeFileSync(file, text, { mode: 0o600 });
+}
+
 export function writeInventory(dir: string, doc: unknown, name = 'twincigo.yml'): string {
   const file = join(dir, name);
   writeFileSync(file, typeof doc === 'string' ? doc : stringify(doc));
@@ -29,13 +34,13 @@ export function writeInventory(dir: string, doc: unknown, name = 'twincigo.yml')
 
 /** A complete dev env file (every key every role needs, valid JWTs); `drop` leaves keys out. */
 export function completeEnvText(postgresPassword: string, drop: string[] = []): string {
-  const jwt = 'j'.repeat(40);
+  const jwt = 'Jq4vX9mT2kLp8wRz5nYc3bHf6gDs1aZe7uNi';
   return Object.entries({
-    POSTGRES_PASSWORD: postgresPassword, REPLICATION_PASSWORD: 'r-secret-123456', REWIND_PASSWORD: 'w-secret-123456', PATRONI_RESTAPI_PASSWORD: 'p-secret-123456',
-    PGSODIUM_ROOT_KEY: 'b'.repeat(64), HAPROXY_STATS_PASSWORD: 'h-secret-123456', REDIS_PASSWORD: 'x-secret-123456', JWT_SECRET: jwt,
-    ANON_KEY: signSupabaseKey(jwt, 'anon'), SERVICE_ROLE_KEY: signSupabaseKey(jwt, 'service_role'), DASHBOARD_USERNAME: 'supabase', DASHBOARD_PASSWORD: 'd-secret-123456',
-    SECRET_KEY_BASE: 'k-secret-123456', VAULT_ENC_KEY: 'v-secret-123456', SITE_URL: 'https://app', API_EXTERNAL_URL: 'https://api',
-    BACKEND_IMAGE: 'ghcr.io/twincigo/backend:1.0.0', BACKEND_DB_PASSWORD: 'b-secret-123456', GRAFANA_ADMIN_PASSWORD: 'g-secret-123456',
+    POSTGRES_PASSWORD: postgresPassword, REPLICATION_PASSWORD: 'r-Kq8vT2mZ5xW9pLs', REWIND_PASSWORD: 'w-Hn3cV7bQ1rT6yUe', PATRONI_RESTAPI_PASSWORD: 'p-Zm4kR8sD2fG5hJw',
+    PGSODIUM_ROOT_KEY: 'b'.repeat(64), HAPROXY_STATS_PASSWORD: 'h-Lx9cB3nM6qW1eRt', REDIS_PASSWORD: 'x-Yu7iO2pA5sD8fGk', JWT_SECRET: jwt,
+    ANON_KEY: signSupabaseKey(jwt, 'anon'), SERVICE_ROLE_KEY: signSupabaseKey(jwt, 'service_role'), DASHBOARD_USERNAME: 'supabase', DASHBOARD_PASSWORD: 'd-Qw2eR5tY8uI1oPz',
+    SECRET_KEY_BASE: 'k-Aq1sW3dE5rF7tGy9hU2jI4kO6lP8zX0cVbN', VAULT_ENC_KEY: 'v-Mn8bV6cX4zL2kJ9hG7fD5sA3qW1eR0tY', SITE_URL: 'https://app', API_EXTERNAL_URL: 'https://api',
+    BACKEND_IMAGE: 'ghcr.io/twincigo/backend:1.0.0', BACKEND_DB_PASSWORD: 'b-Ty6uI9oP3aS7dF1g', GRAFANA_ADMIN_PASSWORD: 'g-Nb5vC8xZ2lK4jH7g',
   })
     .filter(([k]) => !drop.includes(k))
     .map(([k, v]) => `${k}=${v}`)

@@ -32,8 +32,39 @@ describe('inventory validation', () => {
     expect(dev.nodes[0]!.roles).toContain('supabase');
     expect(dev.nodes[1]!.roles).toContain('backend');
     expect(dev.nodes[2]!.roles).toContain('monitoring');
-    expect(resolveEnvironment(inv, 'prod').profile).toBe('prod');
+    // prod's hosts are placeholders until the CCX33 nodes exist: using prod says so, dev is unaffected
+    expect(() => resolveEnvironment(inv, 'prod')).toThrow(/fill in the prod hosts: environments\.prod\.nodes\[0\]\.host, .*nodes\[2\]\.host still hold a placeholder/);
     expect(dev.baseDir).toBe('/opt/twincigo-crm');
+  });
+
+  it('addresses: host is an IP or an RFC 1123 name, the cluster address always an IP, no duplicates', () => {
+    const doc = validInventory();
+    doc.environments.dev.nodes[0].host = '127.0.0.3; touch /tmp/pwned';
+    doc.environments.dev.nodes[1].privateAddress = 'ash-1.internal';
+    doc.environments.dev.nodes[2].host = 'bad_name.example';
+    expect(problemsOf(doc)).toEqual([
+      'environments.dev.nodes[0].host: must be an IP address or a host name (RFC 1123: letters, digits, hyphens, dots), not "127.0.0.3; touch /tmp/pwned"',
+      'environments.dev.nodes[1].privateAddress: must be the IPv4 address the other nodes reach this node at (etcd, Patroni, pg_hba, HAProxy and the firewall use it), not "ash-1.internal"',
+      'environments.dev.nodes[2].host: must be an IP address or a host name (RFC 1123: letters, digits, hyphens, dots), not "bad_name.example"',
+    ]);
+    const named = validInventory();
+    named.environments.dev.nodes[0].host = 'hil-1.example.com';
+    named.environments.dev.nodes[2].privateAddress = '10.0.0.2';
+    const file = writeInventory(tmp.dir, named, 'named.yml');
+    let err: unknown;
+    try {
+      resolveEnvironment(readInventory(file), 'dev');
+    } catch (e) {
+      err = e;
+    }
+    expect((err as { problems: string[] }).problems).toEqual([
+      'environments.dev.nodes[0].host: "hil-1.example.com" is a name, and the cluster address (etcd, Patroni, pg_hba, HAProxy, firewall) must be an IP — add privateAddress: <the IP the other nodes reach hil-1 at>',
+      "environments.dev.nodes[2]: cluster address 10.0.0.2 is also nodes[1]'s — every node needs its own",
+    ]);
+    named.environments.dev.nodes[0].privateAddress = '10.0.0.1';
+    named.environments.dev.nodes[2].privateAddress = '10.0.0.3';
+    const ok = resolveEnvironment(readInventory(writeInventory(tmp.dir, named, 'named.yml')), 'dev');
+    expect(ok.nodes.map((n) => [n.host, n.privateAddress])).toEqual([['hil-1.example.com', '10.0.0.1'], ['10.0.0.2', '10.0.0.2'], ['10.0.0.3', '10.0.0.3']]);
   });
 
   it('reports an unknown key with its exact path', () => {

@@ -18,26 +18,27 @@ const nodes = [
 ];
 const envOf = (profile: 'dev' | 'prod'): EnvironmentConfig => ({ name: profile, profile, baseDir: '/opt/twincigo-crm', envFile: '/x/.env', initialLeader: 'hil-1', rttMs: 70, nodes });
 const SECRETS: Record<string, string> = {
-  POSTGRES_PASSWORD: 'pg-secret-123456',
-  REPLICATION_PASSWORD: 'repl-secret-123456',
-  REWIND_PASSWORD: 'rewind-secret-123456',
-  PATRONI_RESTAPI_PASSWORD: 'rest-secret-123456',
+  POSTGRES_PASSWORD: 'pg-Kq8vT2mZ5xW9pLsPG',
+  REPLICATION_PASSWORD: 'repl-Kq8vT2mZ5xW9pLsRE',
+  REWIND_PASSWORD: 'rewind-Kq8vT2mZ5xW9pLsRE',
+  PATRONI_RESTAPI_PASSWORD: 'rest-Kq8vT2mZ5xW9pLsRE',
   PGSODIUM_ROOT_KEY: 'a'.repeat(64),
-  HAPROXY_STATS_PASSWORD: 'stats-secret-123456',
-  REDIS_PASSWORD: 'redis-secret-123456',
-  JWT_SECRET: 'j'.repeat(40),
-  ANON_KEY: signSupabaseKey('j'.repeat(40), 'anon'),
-  SERVICE_ROLE_KEY: signSupabaseKey('j'.repeat(40), 'service_role'),
-  DASHBOARD_PASSWORD: 'dash-secret-123456',
-  SECRET_KEY_BASE: 'skb-secret-123456',
-  VAULT_ENC_KEY: 'vault-secret-123456',
-  BACKEND_DB_PASSWORD: 'backend-secret-123456',
-  GRAFANA_ADMIN_PASSWORD: 'grafana-secret-123456',
-  MINIO_ROOT_PASSWORD: 'minio-secret-123456',
+  HAPROXY_STATS_PASSWORD: 'stats-Kq8vT2mZ5xW9pLsST',
+  REDIS_PASSWORD: 'redis-Kq8vT2mZ5xW9pLsRE',
+  JWT_SECRET: 'Jq4vX9mT2kLp8wRz5nYc3bHf6gDs1aZe7uNi',
+  ANON_KEY: signSupabaseKey('Jq4vX9mT2kLp8wRz5nYc3bHf6gDs1aZe7uNi', 'anon'),
+  SERVICE_ROLE_KEY: signSupabaseKey('Jq4vX9mT2kLp8wRz5nYc3bHf6gDs1aZe7uNi', 'service_role'),
+  DASHBOARD_PASSWORD: 'dash-Kq8vT2mZ5xW9pLsDA',
+  SECRET_KEY_BASE: 'skb-Kq8vT2mZ5xW9pLsSK-Zr4Tb8Nw2Qy6Hm',
+  VAULT_ENC_KEY: 'vault-Kq8vT2mZ5xW9pLsVA-Ub7Jc3Xe9Lp',
+  BACKEND_DB_PASSWORD: 'backend-Kq8vT2mZ5xW9pLsBA',
+  GRAFANA_ADMIN_PASSWORD: 'grafana-Kq8vT2mZ5xW9pLsGR',
+  MINIO_ROOT_PASSWORD: 'minio-Kq8vT2mZ5xW9pLsMI',
 };
 const values = (extra: Record<string, string> = {}): EnvValues => ({
   file: '/x/.env.dev',
   exists: true,
+  problems: [],
   values: { ...SECRETS, DASHBOARD_USERNAME: 'supabase', SITE_URL: 'https://app', API_EXTERNAL_URL: 'https://api', BACKEND_IMAGE: 'ghcr.io/twincigo/backend:1.2.3', MINIO_ROOT_USER: 'twincigo', ...extra },
 });
 
@@ -179,7 +180,19 @@ describe('per-node bundles', () => {
       expect(err).toBeInstanceOf(ConfigError);
       const problems = (err as ConfigError).problems;
       expect(problems).toContain('REPLICATION_PASSWORD is missing — password of the replication user (needed by patroni on hil-1, ash-1, ash-2)');
-      expect(problems).toContain('JWT_SECRET is shorter than 32 characters');
+      expect(problems).toContain('JWT_SECRET is only 5 characters (at least 32); generate one: twincigo secrets init --env dev --rotate JWT_SECRET');
+    }
+  });
+  it('placeholder and weak secrets are refused by render (not only by env check)', () => {
+    const v = values({ POSTGRES_PASSWORD: 'changeme', REDIS_PASSWORD: 'hunter2', GRAFANA_ADMIN_PASSWORD: 'passwordpassword1' });
+    expect(() => renderEnvironment(envOf('dev'), nodes, v)).toThrow(ConfigError);
+    try {
+      renderEnvironment(envOf('dev'), nodes, v);
+    } catch (err) {
+      const problems = (err as ConfigError).problems;
+      expect(problems).toContain('POSTGRES_PASSWORD still has a placeholder value');
+      expect(problems).toContain('REDIS_PASSWORD is only 7 characters (at least 16); generate one: twincigo secrets init --env dev --rotate REDIS_PASSWORD');
+      expect(problems).toContain('GRAFANA_ADMIN_PASSWORD is made of common words (and digits): easy to guess; generate one: twincigo secrets init --env dev --rotate GRAFANA_ADMIN_PASSWORD');
     }
   });
   it('an ANON_KEY not signed with JWT_SECRET is refused before anything is rendered', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { NodeConfig } from '../../src/config/model.js';
 import type { NodeProbe } from '../../src/status/collect.js';
 import { parseProbe } from '../../src/status/probe.js';
-import { summarize } from '../../src/status/summary.js';
+import { clockSkewCertain, summarize } from '../../src/status/summary.js';
 import { statusTable } from '../../src/status/table.js';
 
 const roles: NodeConfig['roles'] = ['etcd', 'patroni', 'haproxy'];
@@ -28,6 +28,19 @@ function probe(name: string, o: Partial<{ reachable: boolean; role: string; prim
 }
 
 describe('status summary', () => {
+  it('clock skew: warned only when it exceeds 1 s even at the near end of the ±rtt/2 uncertainty', () => {
+    expect(clockSkewCertain({ clockSkewMs: -1400, sshMs: 3000 })).toBe(false); // a slow probe, a good clock
+    expect(clockSkewCertain({ clockSkewMs: 1400, sshMs: 200 })).toBe(true);
+    expect(clockSkewCertain({ clockSkewMs: -2600, sshMs: 3000 })).toBe(true);
+    expect(clockSkewCertain({ clockSkewMs: null, sshMs: 10 })).toBe(false);
+    const slow = probe('b');
+    slow.member.clockSkewMs = -1300;
+    slow.member.sshMs = 2800;
+    expect(summarize('lab', nodes, [probe('a'), slow, probe('c')]).warnings).toEqual([]);
+    slow.member.sshMs = 100;
+    expect(summarize('lab', nodes, [probe('a'), slow, probe('c')]).warnings).toEqual(["b: clock is -1300 ms off this machine's (±50 ms)"]);
+  });
+
   it('healthy: one leader, two streaming replicas, etcd quorum, HAProxy agrees → exit 0', () => {
     const s = summarize('lab', nodes, [probe('a'), probe('b'), probe('c')]);
     expect(s).toMatchObject({ healthy: true, exitCode: 0, leader: 'a', timeline: 2, failoverReady: true, haproxy: { agree: true, primary: 'a' }, etcd: { healthyMembers: 3, quorum: true, leader: 'a' } });

@@ -1,11 +1,13 @@
 import { relative } from 'node:path';
 import { ConfigError, EXIT } from '../../errors.js';
-import { missingKeys, readEnvFile, valuesForNode, type MissingKey } from '../../config/env-file.js';
+import { missingKeys, readEnvFile, secretValues, valuesForNode, type MissingKey } from '../../config/env-file.js';
 import { isSecretKey } from '../../config/env-keys.js';
-import { readInventory, resolveEnvironment } from '../../config/load.js';
-import { REDACTED } from '../../output/redact.js';
+import { readInventory, resolveEnvironment, resolveMigrations, type Inventory } from '../../config/load.js';
+import { REDACTED, redactor } from '../../output/redact.js';
+import { envProblems } from '../../secrets/check.js';
+import { renderEnvironment } from '../../stack/bundle.js';
 import { resolveTarget, type SshTarget } from '../../ssh/target.js';
-import { createContext, makeUi, type GlobalOptions } from '../context.js';
+import { createContext, looseFiles, makeUi, type GlobalOptions } from '../context.js';
 
 const hop = (t: SshTarget): string => `${t.user}@${t.host}:${t.port}${t.jump ? ` via ${hop(t.jump)}` : ''}`;
 
@@ -66,27 +68,60 @@ export function describeMissing(file: string, m: MissingKey): string {
   return `${file}: ${m.key} is missing — ${m.about} (needed by ${m.roles.join(', ')} on ${m.nodes.join(', ')})`;
 }
 
-/** `twincigo config check`: every problem of the inventory and env file(s) at once; exit 0 or 2. */
+/**
+ * `twincigo config check [--env X]`: the gate — every check render, bootstrap and deploy would run
+ * (inventory, addresses, env file syntax and keys, missing/placeholder/weak/invalid values, file
+ * permissions, resources per node), all problems at once; exit 0 or 2.
+ */
 export async function checkConfig(g: GlobalOptions): Promise<number> {
   const ui = makeUi(g);
   const inv = readInventory(g.config);
   const names = g.env ? [g.env] : Object.keys(inv.spec.environments);
+  if (g.env && !inv.spec.environments[g.env]) resolveEnvironment(inv, g.env); // the unknown-environment error
   const problems: string[] = [];
   const checked: Array<{ environment: string; envFile: string; envFileChecked: boolean }> = [];
   for (const name of names) {
-    const e = resolveEnvironment(inv, name);
-    const env = readEnvFile(e.envFile);
-    const rel = relative(process.cwd(), e.envFile) || e.envFile;
-    if (!env.exists) {
-      if (g.env) problems.push(`${rel}: env file not found (copy env/.env.${e.profile}.example and fill it in)`);
-      else ui.info(`note: ${rel} not present; env of "${name}" not checked`);
-    } else {
-      for (const m of missingKeys(e, env)) problems.push(describeMissing(rel, m));
-    }
-    checked.push({ environment: name, envFile: e.envFile, envFileChecked: env.exists });
+    const tag = names.length > 1 ? `${name}: ` : '';
+    const found = environmentProblems(inv, name, Boolean(g.env), (w) => ui.warn(`${tag}${w}`));
+    problems.push(...found.problems.map((p) => `${tag}${p}`));
+    if (found.note) ui.info(`note: ${found.note}`);
+    checked.push({ environment: name, envFile: found.envFile, envFileChecked: found.envFileChecked });
   }
   if (problems.length > 0) throw new ConfigError(g.env ? `environment ${g.env}` : 'configuration', problems);
   ui.json({ ok: true, inventory: inv.file, environments: checked });
   ui.print(`ok: ${inv.file} is valid (${checked.map((c) => `${c.environment}${c.envFileChecked ? ' + env' : ''}`).join(', ')})`);
   return EXIT.ok;
+}
+
+function environmentProblems(inv: Inventory, name: string, required: boolean, warn: (m: string) => void) {
+  const problems: string[] = [];
+  let e;
+  try {
+    e = resolveEnvironment(inv, name);
+  } catch (err) {
+    if (err instanceof ConfigError) return { problems: err.problems, envFile: '', envFileChecked: false };
+    throw err;
+  }
+  const rel = relative(process.cwd(), e.envFile) || e.envFile;
+  const env = readEnvFile(e.envFile);
+  redactor.add(secretValues(env));
+  if (!env.exists) {
+    if (required) problems.push(`${rel}: env file not found (twincigo secrets init --env ${name} creates it from env/.env.${e.profile}.example)`);
+    return { problems, envFile: e.envFile, envFileChecked: false, note: required ? undefined : `${rel} not present; env of "${name}" not checked` };
+  }
+  problems.push(...env.problems);
+  const config = { file: inv.file, dir: inv.dir, environments: [], env: e, nodes: e.nodes, migrations: resolveMigrations(inv) };
+  for (const m of looseFiles(config, env)) (e.profile === 'prod' ? problems.push(m) : warn(m));
+  if (env.problems.length === 0) {
+    const values = envProblems(e, env);
+    problems.push(...values.map((p) => `${p.kind}: ${p.message}`));
+    try {
+      renderEnvironment(e, e.nodes, env);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      const known = new Set(values.map((p) => p.message));
+      problems.push(...err.problems.filter((p) => !known.has(p)));
+    }
+  }
+  return { problems, envFile: e.envFile, envFileChecked: true };
 }
