@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EXIT, TwincigoError, UsageError } from '../errors.js';
+import { didYouMean } from '../config/env-parse.js';
+import { addHelpTexts } from './help.js';
 import type { GlobalOptions } from './context.js';
 
 /**
@@ -261,10 +263,34 @@ export function buildProgram(): Command {
       const { envCheck } = await import('./commands/secrets.js');
       await run(cmd, (g) => envCheck(g));
     });
-  const everyCommand = (c: Command): Command[] => [c, ...c.commands.flatMap(everyCommand)];
-  for (const cmd of everyCommand(program)) cmd.exitOverride();
+  program
+    .command('init')
+    .description('write twincigo.yml (or add an environment to it) and its env file with generated secrets; asks on a TTY')
+    .option('--profile <profile>', 'dev or prod (default: prod for an environment named prod, else dev)')
+    .option('--node <name=host>', 'a node, in order (the first is the initial leader); repeat for each', collect, [])
+    .option('--private-address <name=ip>', 'the IPv4 address the other nodes reach a node at (needed when its host is a name)', collect, [])
+    .option('--role <name=roles>', 'a node\'s roles, comma-separated (default: the design\'s three-node shape)', collect, [])
+    .action(async (opts: { profile?: string; node: string[]; privateAddress: string[]; role: string[] }, cmd: Command) => {
+      const { init } = await import('./commands/init.js');
+      await run(cmd, (g) => init(g, { profile: opts.profile, node: opts.node, privateAddress: opts.privateAddress, roles: opts.role }));
+    });
+  program
+    .command('completion')
+    .description('print a shell completion script: bash, zsh or fish')
+    .argument('<shell>', 'bash | zsh | fish')
+    .action(async (shell: string) => {
+      const { completionScript } = await import('./completion.js');
+      process.stdout.write(completionScript(program, shell));
+    });
+  const all = everyCommand(program);
+  for (const cmd of all) cmd.exitOverride();
+  addHelpTexts(program, all);
   return program;
 }
+
+const collect = (v: string, all: string[]) => [...all, v];
+
+const everyCommand = (c: Command): Command[] => [c, ...c.commands.flatMap(everyCommand)];
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -304,9 +330,12 @@ async function run(cmd: Command, action: (g: GlobalOptions) => Promise<number | 
   process.exitCode = code ?? EXIT.ok;
 }
 
-function report(err: unknown): number {
+function report(err: unknown, argv: string[]): number {
   if (err instanceof CommanderError) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.ok;
+    // help shown because something was missing (bare `twincigo`, `config` without …) is a usage error
+    if (err.code === 'commander.help') return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (argv.includes('--json')) process.stdout.write(`${JSON.stringify({ ok: false, exitCode: EXIT.usage, error: err.message.replace(/^error: /, ''), hints: [] }, null, 2)}\n`);
     return EXIT.usage;
   }
   const exitCode = err instanceof TwincigoError ? err.exitCode : EXIT.failed;
@@ -314,16 +343,51 @@ function report(err: unknown): number {
   const hints = err instanceof TwincigoError ? err.hints : [];
   process.stderr.write(`error: ${message}\n${hints.map((h) => `  hint: ${h}\n`).join('')}`);
   if (!(err instanceof TwincigoError) && err instanceof Error && process.env.TWINCIGO_DEBUG) process.stderr.write(`${err.stack}\n`);
-  if (currentJson) process.stdout.write(`${JSON.stringify({ ok: false, exitCode, error: message, hints }, null, 2)}\n`);
+  if (currentJson || argv.includes('--json')) process.stdout.write(`${JSON.stringify({ ok: false, exitCode, error: message, hints }, null, 2)}\n`);
   return exitCode;
+}
+
+/**
+ * What commander does not say well: a bare `twincigo` (help on stderr, exit 2), `help <typo>` and
+ * `config chek` (a subcommand typo reads as "too many arguments"): refused with a suggestion.
+ */
+function precheck(program: Command, argv: string[]): void {
+  const args = argv.slice(2);
+  if (args.length === 0) {
+    process.stderr.write(program.helpInformation());
+    throw new UsageError('a command is needed', ['twincigo --help lists them; twincigo <command> --help shows examples']);
+  }
+  const words = args.filter((a) => !a.startsWith('-'));
+  const find = (parent: Command, name: string) => parent.commands.find((c) => c.name() === name || c.aliases().includes(name));
+  const unknown = (parent: Command, name: string, prefix: string) => {
+    const near = didYouMean(name, parent.commands.map((c) => c.name()));
+    return new UsageError(`unknown command '${prefix}${name}'`, [near ? `did you mean: twincigo ${prefix}${near}?` : `twincigo ${prefix}--help lists the commands`]);
+  };
+  if (args[0] === 'help') {
+    let at: Command = program;
+    for (const w of words.slice(1)) {
+      const next = find(at, w);
+      if (!next) throw unknown(at, w, words.slice(1, words.indexOf(w)).map((x) => `${x} `).join(''));
+      at = next;
+    }
+    return;
+  }
+  // `config chek`: a command with subcommands whose own action takes no argument, the typo right after it
+  const first = args[0] !== undefined ? find(program, args[0]) : undefined;
+  const second = args[1];
+  if (first && first.commands.length > 0 && first.registeredArguments.length === 0 && second !== undefined && !second.startsWith('-') && !find(first, second)) {
+    throw unknown(first, second, `${first.name()} `);
+  }
 }
 
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   try {
+    precheck(program, argv);
     await program.parseAsync(argv);
   } catch (err) {
-    process.exitCode = report(err);
+    process.exitCode = report(err, argv);
+    // interrupted: exit now, without waiting for connections still being opened or closed
+    if (process.exitCode === EXIT.interrupted) process.exit(EXIT.interrupted);
   }
 }
-

@@ -23,6 +23,8 @@ export interface Migration {
   sha256: string;
   transactional: boolean;
   statements: Statement[];
+  /** A file with no SQL yet (a fresh `migrate create`): shown as pending, refused by `up`. */
+  empty: boolean;
 }
 
 /** A path for people: relative when under the current directory, else absolute. */
@@ -56,7 +58,6 @@ export function parseMigration(file: string, text: string, cwd = process.cwd()):
   const statements = splitStatements(normalized);
   const transactional = !hasNoTransactionMarker(normalized);
   const problems: string[] = [];
-  if (statements.length === 0) problems.push(`${display}: no SQL statement in it`);
   for (const s of statements) {
     if (s.sql.startsWith('\\')) problems.push(`${display}:${s.line}: psql meta-commands (${s.sql.split(/\s/)[0]}) are not supported`);
     if (transactional && isTransactionControl(s.sql)) {
@@ -64,14 +65,19 @@ export function parseMigration(file: string, text: string, cwd = process.cwd()):
     }
   }
   return {
-    migration: { version: Number(m[1]), id: m[1]!, name: m[2]!, file, display, sha256: checksum(normalized), transactional, statements },
+    migration: { version: Number(m[1]), id: m[1]!, name: m[2]!, file, display, sha256: checksum(normalized), transactional, statements, empty: statements.length === 0 },
     problems,
   };
 }
 
-/** Every migration in dir, in version order; bad names, duplicate versions and bad files are one error listing them all. */
+/**
+ * Every migration in dir, in version order; bad names, duplicate versions and bad files are one
+ * error listing them all. A missing folder is an error (a typo in --dir is not an empty set).
+ */
 export function readMigrations(dir: string, cwd = process.cwd()): Migration[] {
-  if (!existsSync(dir)) return [];
+  if (!existsSync(dir)) {
+    throw new UsageError(`migrations folder ${shown(dir, cwd)} does not exist`, ['twincigo migrate create <name> creates it with a first migration, or pass --dir <folder>']);
+  }
   const problems: string[] = [];
   const found: Migration[] = [];
   for (const base of readdirSync(dir).sort()) {

@@ -17,7 +17,8 @@ export function summaryLine(s: Summary): string {
 
 const NOTE: Record<MigrationState, (m: MigrationStatus) => string> = {
   applied: (m) => `${m.appliedAt?.replace(/\.\d+Z$/, 'Z')}  ${m.durationMs} ms  ${m.appliedBy}`,
-  pending: (m) => `${m.transactional === false ? 'no transaction' : ''}${m.outOfOrder ? `${m.transactional === false ? ', ' : ''}older than applied ones: up refuses it` : ''}`,
+  pending: (m) =>
+    [m.empty ? 'empty: no SQL yet' : '', m.transactional === false ? 'no transaction' : '', m.outOfOrder ? 'older than applied ones: up refuses it' : ''].filter(Boolean).join(', '),
   changed: (m) => `sha256 differs from the one applied ${m.appliedAt?.replace(/\.\d+Z$/, 'Z')} by ${m.appliedBy}`,
   missing: (m) => `applied ${m.appliedAt?.replace(/\.\d+Z$/, 'Z')}, file not found`,
 };

@@ -47,6 +47,8 @@ export interface MigrationStatus {
   durationMs?: number;
   /** Pending but older than the newest applied migration: refused by `up`. */
   outOfOrder?: boolean;
+  /** A file with no SQL yet: refused by `up`. */
+  empty?: boolean;
 }
 
 /** Files against rows: applied, pending, changed since applied, or applied but no longer a file. */
@@ -56,7 +58,7 @@ export function compareState(files: Migration[], applied: AppliedRow[]): Migrati
   const out: MigrationStatus[] = files.map((f) => {
     const row = rows.get(f.version);
     const base = { version: f.version, id: f.id, name: f.name, sha256: f.sha256, transactional: f.transactional };
-    if (!row) return { ...base, state: 'pending', ...(f.version < newestApplied ? { outOfOrder: true } : {}) };
+    if (!row) return { ...base, state: 'pending', ...(f.version < newestApplied ? { outOfOrder: true } : {}), ...(f.empty ? { empty: true } : {}) };
     return { ...base, state: row.sha256 === f.sha256 ? 'applied' : 'changed', appliedAt: row.appliedAt, appliedBy: row.appliedBy, durationMs: row.durationMs };
   });
   const fileVersions = new Set(files.map((f) => f.version));
@@ -92,5 +94,6 @@ export function planUp(status: MigrationStatus[], to?: number): { apply: Migrati
     }
   }
   const apply = status.filter((s) => s.state === 'pending' && (to === undefined || s.version <= to));
+  for (const s of apply) if (s.empty) refusals.push(`${s.id}_${s.name} has no SQL yet — write it, or delete the file`);
   return { apply, refusals };
 }

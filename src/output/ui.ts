@@ -1,4 +1,17 @@
-import { UsageError } from '../errors.js';
+import { InterruptedError, UsageError } from '../errors.js';
+
+/** Ctrl-C at a prompt (inquirer's ExitPromptError) is an interrupt: exit 130, like everywhere else. */
+async function prompt<T>(ask: () => Promise<T>): Promise<T> {
+  try {
+    return await ask();
+  } catch (err) {
+    if ((err as Error)?.name === 'ExitPromptError' || (err as Error)?.name === 'AbortPromptError') throw new InterruptedError('interrupted at the prompt: nothing was done');
+    throw err;
+  }
+}
+
+/** "deploy changes prod." + ": confirmation needed" reads badly: one sentence. */
+const sentence = (q: string) => q.replace(/[.:]+$/, '');
 
 export interface UiOptions {
   json: boolean;
@@ -48,30 +61,40 @@ export class Ui {
 
   /** The choice is missing: ask on a TTY, else fail naming the flag that supplies it. */
   async select<T extends string>(question: string, choices: readonly T[], flag: string): Promise<T> {
-    if (!this.interactive) throw new UsageError(`${question}: pass ${flag}`);
+    if (!this.interactive) throw new UsageError(`${sentence(question)}: pass ${flag}`);
     const { select } = await import('@inquirer/prompts');
-    return select({ message: question, choices: choices.map((c) => ({ value: c, name: c })) }, { output: this.err });
+    return prompt(() => select({ message: question, choices: choices.map((c) => ({ value: c, name: c })) }, { output: this.err }));
   }
 
   async confirm(question: string, flag = '--yes'): Promise<boolean> {
     if (this.opts.yes) return true;
-    if (!this.interactive) throw new UsageError(`${question}: confirmation needed, pass ${flag}`);
+    if (!this.interactive) throw new UsageError(`${sentence(question)}: confirmation needed, pass ${flag}`);
     const { confirm } = await import('@inquirer/prompts');
-    return confirm({ message: question, default: false }, { output: this.err });
+    return prompt(() => confirm({ message: question, default: false }, { output: this.err }));
   }
 
   /** A guard for dangerous targets (prod): the operator types the name; --yes skips it. */
   async typeToConfirm(question: string, expected: string, flag = '--yes'): Promise<void> {
     if (this.opts.yes) return;
-    if (!this.interactive) throw new UsageError(`${question}: confirmation needed, pass ${flag}`);
+    if (!this.interactive) throw new UsageError(`${sentence(question)}: confirmation needed, pass ${flag}`);
     const { input } = await import('@inquirer/prompts');
-    const answer = await input({ message: `${question} Type "${expected}" to continue:` }, { output: this.err });
+    const answer = await prompt(() => input({ message: `${question} Type "${expected}" to continue:` }, { output: this.err }));
     if (answer.trim() !== expected) throw new UsageError(`"${answer.trim()}" is not "${expected}": nothing was done`);
+  }
+
+  /** A free-text answer; on a TTY asked (with a default and a validation), else the flag is named. */
+  async ask(question: string, flag: string, opts: { default?: string; validate?: (v: string) => string | null } = {}): Promise<string> {
+    if (!this.interactive) throw new UsageError(`${sentence(question)}: pass ${flag}`);
+    const { input } = await import('@inquirer/prompts');
+    const check = opts.validate;
+    return prompt(() =>
+      input({ message: question, ...(opts.default !== undefined ? { default: opts.default } : {}), ...(check ? { validate: (v: string) => check(v.trim()) ?? true } : {}) }, { output: this.err }),
+    ).then((v) => v.trim());
   }
 
   async secret(question: string, envVar: string): Promise<string> {
     if (!this.interactive) throw new UsageError(`${question}: set ${envVar}`);
     const { password } = await import('@inquirer/prompts');
-    return password({ message: question, mask: true }, { output: this.err });
+    return prompt(() => password({ message: question, mask: true }, { output: this.err }));
   }
 }

@@ -23,7 +23,7 @@ export function authAttempts(target: SshTarget, passphrase: PassphraseProvider):
     try {
       key = readFileSync(file);
     } catch (err) {
-      throw new SshError(target.label, 'auth', `cannot read identity file ${file}: ${(err as Error).message}`);
+      throw new SshError(target.label, 'identity', `cannot read identity file ${file}: ${(err as Error).message}`);
     }
     const parsed = ssh2.utils.parseKey(key);
     if (!(parsed instanceof Error)) {
@@ -31,7 +31,7 @@ export function authAttempts(target: SshTarget, passphrase: PassphraseProvider):
       continue;
     }
     if (!/encrypted|passphrase/i.test(parsed.message)) {
-      throw new SshError(target.label, 'auth', `identity file ${file} is not a usable private key (${parsed.message})`);
+      throw new SshError(target.label, 'identity', `identity file ${file} is not a usable private key (${parsed.message})`);
     }
     out.push(async () => {
       const pass = await passphrase(file);
@@ -41,7 +41,7 @@ export function authAttempts(target: SshTarget, passphrase: PassphraseProvider):
     });
   }
   if (out.length === 0) {
-    throw new SshError(target.label, 'auth', `no way to authenticate as ${target.user}: no ssh-agent (SSH_AUTH_SOCK) and no identity file`, [
+    throw new SshError(target.label, 'identity', `no way to authenticate as ${target.user}: no ssh-agent (SSH_AUTH_SOCK) and no identity file`, [
       'set ssh.identity in the inventory, or IdentityFile in ~/.ssh/config, or start ssh-agent',
     ]);
   }

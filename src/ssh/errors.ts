@@ -7,6 +7,8 @@ export type SshFailure =
   | 'unreachable'
   | 'timeout'
   | 'auth'
+  /** The operator's own set-up: no agent and no key, an unreadable or unusable identity file (exit 2). */
+  | 'identity'
   | 'hostkey-unknown'
   | 'hostkey-changed'
   | 'hostkey-revoked'
@@ -23,9 +25,16 @@ export class SshError extends TwincigoError {
     message: string,
     hints: string[] = [],
   ) {
-    super(`${node}: ${message}`, EXIT.failed, hints);
+    super(`${node}: ${message}`, kind === 'identity' ? EXIT.usage : EXIT.failed, hints);
   }
 }
+
+/**
+ * Failures on the operator's side — credentials, host keys, the identity file — as opposed to the
+ * node being down: a command that judges the cluster (status) must not report them as its state.
+ */
+export const OPERATOR_SIDE: ReadonlySet<SshFailure> = new Set(['auth', 'identity', 'hostkey-unknown', 'hostkey-changed', 'hostkey-revoked', 'sudo']);
+export const isOperatorSide = (err: unknown): err is SshError => err instanceof SshError && OPERATOR_SIDE.has(err.kind);
 
 const where = (t: SshTarget) => `${t.host}:${t.port}`;
 

@@ -1,7 +1,8 @@
 import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
 import { servicesFor } from '../stack/compose-files.js';
 import { summarize } from './summary.js';
-import { errorMessage } from '../errors.js';
+import { EXIT, TwincigoError, errorMessage } from '../errors.js';
+import { isOperatorSide, type SshError } from '../ssh/errors.js';
 import type { NodeExec } from '../ssh/persist/kept.js';
 import type { ClusterStatus, ContainerStatus, MemberStatus } from './model.js';
 import { parseProbe, probeCommand } from './probe.js';
@@ -96,6 +97,8 @@ export async function probeNode(pool: ExecSource, node: NodeConfig, baseDir: str
       etcdLeaderId: etcdStatus?.leader ?? null,
     };
   } catch (err) {
+    // our side (credentials, host keys, identity file) is not the cluster's state: the caller says so
+    if (isOperatorSide(err)) throw err;
     member.error = errorMessage(err).replace(/^[^:]+: /, '');
     return { member, cluster: null, self: null, etcdMemberId: null, etcdLeaderId: null };
   }
@@ -103,6 +106,27 @@ export async function probeNode(pool: ExecSource, node: NodeConfig, baseDir: str
 
 /** Probes the nodes in parallel and summarizes: what `twincigo status` shows, and bootstrap's report. */
 export async function clusterStatus(pool: ExecSource, env: EnvironmentConfig, nodes: readonly NodeConfig[], timeoutMs: number): Promise<ClusterStatus> {
-  const probes = await Promise.all(nodes.map((n) => probeNode(pool, n, env.baseDir, servicesFor(n.roles, env.profile), timeoutMs)));
+  const settled = await Promise.allSettled(nodes.map((n) => probeNode(pool, n, env.baseDir, servicesFor(n.roles, env.profile), timeoutMs)));
+  const ours = settled.flatMap((r) => (r.status === 'rejected' && isOperatorSide(r.reason) ? [r.reason as SshError] : []));
+  if (ours.length > 0) throw operatorSideError(ours);
+  const probes = settled.map((r) => {
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  });
   return summarize(env.name, env.nodes, probes);
+}
+
+/**
+ * The nodes twincigo could not judge because of the operator's side: one error (exit 2 when it is
+ * the set-up — identity file, no key — else 1), every node's reason and the hints, once each.
+ */
+export function operatorSideError(errors: SshError[]): TwincigoError {
+  const code = errors.every((e) => e.exitCode === EXIT.usage) ? EXIT.usage : EXIT.failed;
+  const hints = [...new Set(errors.flatMap((e) => e.hints))];
+  const lines = errors.map((e) => e.message);
+  return new TwincigoError(
+    errors.length === 1 ? `cannot judge the cluster: ${lines[0]}` : `cannot judge the cluster from here:\n${lines.map((l) => `  - ${l}`).join('\n')}`,
+    code,
+    hints,
+  );
 }

@@ -48,7 +48,7 @@ describe('twincigo bootstrap without touching a node', () => {
   it('prod without a TTY and without --yes: exit 2 naming --yes, before any connection', async () => {
     const res = await runCli(['bootstrap', '-c', inv, '--env', 'prod']);
     expect(res.code).toBe(2);
-    expect(res.stderr).toContain('bootstrap changes every node of prod.: confirmation needed, pass --yes');
+    expect(res.stderr).toContain('bootstrap changes every node of prod: confirmation needed, pass --yes');
   });
 
   it('--nodes is refused: bootstrap sets up the whole environment', async () => {

@@ -33,7 +33,7 @@ describe('twincigo deploy / releases / rollback without touching a node', () => 
   it('prod without a TTY and without --yes: exit 2 naming --yes, before any connection', async () => {
     const res = await runCli(['deploy', '-c', inv, '--env', 'prod']);
     expect(res.code).toBe(2);
-    expect(res.stderr).toContain('deploy changes prod.: confirmation needed, pass --yes');
+    expect(res.stderr).toContain('deploy changes prod: confirmation needed, pass --yes');
     expect(res.stderr).not.toMatch(/127\.0\.0|ECONNREFUSED/);
   });
 

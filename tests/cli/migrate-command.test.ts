@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -36,13 +36,29 @@ describe('twincigo migrate without a database', () => {
     expect(readFileSync(join(dir(), '0002_contacts_idx.sql'), 'utf8')).toContain('-- twincigo:no-transaction');
   });
 
-  it('bad files are refused before any connection, every problem at once (exit 2)', async () => {
-    // 0001 and 0002 hold only their header comments yet
+  it('fresh stubs (no SQL yet) do not break the folder; bad files are refused before any connection, all at once (exit 2)', async () => {
+    // 0001 and 0002 hold only their header comments yet: read fine (shown pending/empty, refused by up)
+    const stubs = await runCli(['migrate', 'status', '-c', inv, '--env', 'dev'], { timeoutMs: 60_000 });
+    expect(stubs.code).toBe(1); // the nodes are unreachable: the folder itself was accepted
+    expect(stubs.stderr).not.toContain('problem');
+    writeFileSync(join(dir(), '0003_bad.sql'), 'begin;\nselect 1;\n');
+    writeFileSync(join(dir(), '3_short.sql'), 'select 1;\n');
     const res = await runCli(['migrate', 'status', '-c', inv, '--env', 'dev']);
     expect(res.code).toBe(2);
-    expect(res.stderr).toMatch(/2 problems\n {2}- .*0001_add_contacts\.sql: no SQL statement in it\n {2}- .*0002_contacts_idx\.sql: no SQL statement in it/);
+    expect(res.stderr).toMatch(/2 problems\n {2}- .*0003_bad\.sql:1: "begin" — each migration already runs in its own transaction.*\n {2}- .*3_short\.sql: name must be NNNN_name\.sql/);
     expect(res.stderr).toContain('hint: fix the files; nothing was applied');
     expect(res.stderr).not.toMatch(/127\.0\.0|ECONNREFUSED/);
+    rmSync(join(dir(), '0003_bad.sql'));
+    rmSync(join(dir(), '3_short.sql'));
+  }, 90_000);
+
+  it('--dir naming a folder that does not exist: exit 2, not an empty set', async () => {
+    const res = await runCli(['migrate', 'status', '--dir', join(tmp.dir, 'no-such-folder'), '-c', inv, '--env', 'dev']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/migrations folder .*no-such-folder does not exist/);
+    const up = await runCli(['migrate', 'up', '--dir', join(tmp.dir, 'no-such-folder'), '-c', inv, '--env', 'dev', '--json']);
+    expect(up.code).toBe(2);
+    expect(JSON.parse(up.stdout)).toMatchObject({ ok: false, exitCode: 2 });
   });
 
   it('flags are checked before any connection', async () => {

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -47,5 +48,23 @@ describe('twincigo render', () => {
     expect(res.code).toBe(2);
     expect(res.stderr).toContain('REWIND_PASSWORD is missing — password of the pg_rewind user (needed by patroni on hil-1, ash-1, ash-2)');
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('--out inside a git work tree must be ignored by git (the files hold secrets); a file in the way is one line, exit 2', async () => {
+    const repo = join(tmp.dir, 'repo');
+    mkdirSync(repo);
+    execFileSync('git', ['init', '-q', repo]);
+    const tracked = await runCli(['render', '-c', inv, '--env', 'dev', '--out', join(repo, 'build')]);
+    expect(tracked.code).toBe(2);
+    expect(tracked.stderr).toMatch(/--out .*repo\/build is inside the git work tree .*repo and not ignored: the rendered files hold the environment's secrets/);
+    expect(tracked.stderr).toContain('hint: add it to');
+    expect(existsSync(join(repo, 'build'))).toBe(false);
+    writeFileSync(join(repo, '.gitignore'), '/build/\n');
+    const ignored = await runCli(['render', '-c', inv, '--env', 'dev', '--out', join(repo, 'build')]);
+    expect(ignored.code, ignored.stderr).toBe(0);
+    writeFileSync(join(tmp.dir, 'a-file'), 'x');
+    const blocked = await runCli(['render', '-c', inv, '--env', 'dev', '--out', join(tmp.dir, 'a-file', 'sub')]);
+    expect(blocked.code).toBe(2);
+    expect(blocked.stderr).toMatch(/^error: --out .*a-file\/sub: a file is in the way \(--out and the folders above it must be folders\) — nothing was written\n$/);
   });
 });

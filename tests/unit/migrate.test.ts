@@ -71,7 +71,7 @@ describe('migration files', () => {
     expect(ms[1]!.sha256).toBe(checksum('select 2;\n'));
   });
 
-  it('lists every bad file at once: names, duplicate versions, transaction control, meta-commands, empty files', () => {
+  it('lists every bad file at once: names, duplicate versions, transaction control, meta-commands; an empty stub is not one', () => {
     const d = dir();
     writeFileSync(join(d, '1_short.sql'), 'select 1;');
     writeFileSync(join(d, '0003_x.sql'), 'select 1;');
@@ -80,7 +80,7 @@ describe('migration files', () => {
     writeFileSync(join(d, '0005_meta.sql'), '\\i other.sql');
     writeFileSync(join(d, '0006_empty.sql'), '-- nothing yet\n');
     expect(() => readMigrations(d, d)).toThrow(
-      /migrations in \.: 6 problems[\s\S]*0004_tx\.sql:1: "begin" — each migration already runs in its own transaction[\s\S]*0004_tx\.sql:3: "commit"[\s\S]*0005_meta\.sql:1: psql meta-commands[\s\S]*0006_empty\.sql: no SQL statement[\s\S]*1_short\.sql: name must be NNNN_name\.sql[\s\S]*version 3 is used by 2 files: 0003_x\.sql, 0003_y\.sql/,
+      /migrations in \.: 5 problems[\s\S]*0004_tx\.sql:1: "begin" — each migration already runs in its own transaction[\s\S]*0004_tx\.sql:3: "commit"[\s\S]*0005_meta\.sql:1: psql meta-commands[\s\S]*1_short\.sql: name must be NNNN_name\.sql[\s\S]*version 3 is used by 2 files: 0003_x\.sql, 0003_y\.sql/,
     );
   });
 
@@ -93,7 +93,7 @@ describe('migration files', () => {
 
   it('create: the next version, a slug name, never overwriting; a header that explains the mode', () => {
     const d = dir();
-    expect(readMigrations(join(d, 'none'))).toEqual([]);
+    expect(() => readMigrations(join(d, 'none'), d)).toThrow('migrations folder none does not exist');
     const first = createMigration(d, 'Add Contacts table!');
     expect(first).toBe(join(d, '0001_add_contacts_table.sql'));
     writeFileSync(first, 'create table contacts(id int);');
@@ -105,7 +105,7 @@ describe('migration files', () => {
 });
 
 describe('tracking state', () => {
-  const file = (version: number, name: string, sha256: string) => ({ version, id: String(version).padStart(4, '0'), name, file: '', display: '', sha256, transactional: true, statements: [] });
+  const file = (version: number, name: string, sha256: string) => ({ version, id: String(version).padStart(4, '0'), name, file: '', display: '', sha256, transactional: true, statements: [], empty: false });
   const row = (version: number, name: string, sha256: string): AppliedRow => ({ version, name, sha256, appliedAt: '2026-11-26T01:00:00.000Z', appliedBy: 'op@h', durationMs: 3 });
 
   it('applied, pending, changed, missing; up applies pending up to --to, refuses drift and out-of-order files', () => {
@@ -126,6 +126,15 @@ describe('tracking state', () => {
     const clean = compareState([file(1, 'a', 's1'), file(2, 'b', 's2'), file(3, 'c', 's3')], [row(1, 'a', 's1')]);
     expect(planUp(clean, 2)).toEqual({ apply: [clean[1]], refusals: [] });
     expect(statusTable(clean)).toMatch(/0001 {5}a {5}applied {2}2026-11-26T01:00:00Z {2}3 ms {2}op@h\n {2}0002 {5}b {5}pending/);
+  });
+
+  it('an empty stub is pending (shown "empty: no SQL yet"); up refuses to apply it, not the folder', () => {
+    const stub = { ...file(2, 'todo', 'e3b0'), empty: true };
+    const st = compareState([file(1, 'a', 's1'), stub], [row(1, 'a', 's1')]);
+    expect(st[1]).toMatchObject({ state: 'pending', empty: true });
+    expect(statusTable(st)).toMatch(/0002 {5}todo {2}pending {2}empty: no SQL yet/);
+    expect(planUp(st).refusals).toEqual(['0002_todo has no SQL yet — write it, or delete the file']);
+    expect(planUp(st, 1).refusals).toEqual([]);
   });
 
   it('long lists are shortened', () => {

@@ -1,6 +1,7 @@
-import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { EXIT } from '../../errors.js';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { EXIT, UsageError } from '../../errors.js';
 import { renderEnvironment } from '../../stack/bundle.js';
 import { createContext, requireEnvFile, type GlobalOptions } from '../context.js';
 
@@ -25,8 +26,14 @@ export async function render(g: GlobalOptions, flags: RenderFlags): Promise<numb
   }));
   if (flags.out) {
     const out = resolve(flags.out);
-    mkdirSync(dirname(out), { recursive: true });
-    const tmp = mkdtempSync(join(dirname(out), '.twincigo-render-'));
+    refuseTrackedFolder(out);
+    let tmp: string;
+    try {
+      mkdirSync(dirname(out), { recursive: true });
+      tmp = mkdtempSync(join(dirname(out), '.twincigo-render-'));
+    } catch (err) {
+      throw outError(out, err);
+    }
     try {
       for (const b of bundles) {
         for (const f of b.files) {
@@ -41,6 +48,8 @@ export async function render(g: GlobalOptions, flags: RenderFlags): Promise<numb
         rmSync(join(out, b.node), { recursive: true, force: true });
         renameSync(join(tmp, b.node), join(out, b.node));
       }
+    } catch (err) {
+      throw outError(out, err);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
@@ -54,4 +63,35 @@ export async function render(g: GlobalOptions, flags: RenderFlags): Promise<numb
     for (const f of b.files) ctx.ui.print(`--- ${f.path} (${f.mode.toString(8)}${f.secret ? ', secret values redacted' : ''})\n${f.content}`);
   }
   return EXIT.ok;
+}
+
+/** A filesystem error of --out as one line (exit 2), not a raw EEXIST/ENOENT. */
+function outError(out: string, err: unknown): UsageError {
+  const e = err as NodeJS.ErrnoException;
+  const why: Record<string, string> = {
+    EEXIST: 'a file is in the way (--out and the folders above it must be folders)',
+    ENOTDIR: 'a file is in the way (--out and the folders above it must be folders)',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EROFS: 'the file system is read-only',
+    ENOSPC: 'no space left on the device',
+  };
+  return new UsageError(`--out ${out}: ${why[e.code ?? ''] ?? e.message} — nothing was written`);
+}
+
+/**
+ * The files hold the environment's secrets: inside a git work tree --out must be a folder git
+ * ignores, or the next `git add -A` commits them.
+ */
+function refuseTrackedFolder(out: string): void {
+  let probe = out;
+  while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
+  const top = spawnSync('git', ['-C', probe, 'rev-parse', '--show-toplevel'], { encoding: 'utf8' });
+  if (top.status !== 0) return; // not in a work tree (or no git): nothing to protect
+  const root = top.stdout.trim();
+  const ignored = spawnSync('git', ['-C', root, 'check-ignore', '-q', '--no-index', `${relative(root, out) || '.'}/`], { encoding: 'utf8' });
+  if (ignored.status === 0) return;
+  throw new UsageError(`--out ${out} is inside the git work tree ${root} and not ignored: the rendered files hold the environment's secrets`, [
+    `add it to ${join(root, '.gitignore')} (e.g. /${relative(root, out)}/), or write outside the repository`,
+  ]);
 }

@@ -7,6 +7,12 @@ import { envProblems } from '../../secrets/check.js';
 import { initSecrets } from '../../secrets/init.js';
 import { createContext, type GlobalOptions } from '../context.js';
 
+/** Keys whose rotation loses data, with what is lost: the operator types the key's name. */
+const DESTRUCTIVE_ROTATION: Record<string, string> = {
+  PGSODIUM_ROOT_KEY:
+    'data encrypted with the old key (Supabase Vault secrets, pgsodium-encrypted columns) becomes unreadable for good — decrypt or export it first',
+};
+
 const rel = (p: string) => relative(process.cwd(), p) || p;
 
 /** `twincigo secrets init`: generate every missing secret of the environment (0600), rotate on request. */
@@ -14,7 +20,13 @@ export async function secretsInit(g: GlobalOptions, rotate: string[]): Promise<n
   const ctx = await createContext(g);
   const env = ctx.config.env;
   const template = join(ctx.config.dir, 'env', `.env.${env.profile}.example`);
-  if (rotate.length > 0 && !(await ctx.ui.confirm(`rotate ${rotate.join(', ')} in ${rel(env.envFile)}? Services using them must be redeployed`))) {
+  // a new pgsodium root key cannot decrypt what the old one encrypted (vault secrets, pgsodium columns)
+  const destructive = rotate.filter((k) => DESTRUCTIVE_ROTATION[k]);
+  for (const k of destructive) {
+    ctx.ui.warn(`rotating ${k}: ${DESTRUCTIVE_ROTATION[k]}`);
+    await ctx.ui.typeToConfirm(`Rotate ${k} anyway?`, k);
+  }
+  if (rotate.length > destructive.length && !(await ctx.ui.confirm(`rotate ${rotate.join(', ')} in ${rel(env.envFile)}? Services using them must be redeployed`))) {
     ctx.ui.info('nothing changed');
     return EXIT.usage;
   }

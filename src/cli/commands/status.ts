@@ -3,6 +3,7 @@ import { clusterStatus, type ExecSource } from '../../status/collect.js';
 import { KeptConnections } from '../../ssh/persist/kept.js';
 import { statusTable } from '../../status/table.js';
 import type { ClusterStatus } from '../../status/model.js';
+import { InterruptedError } from '../../errors.js';
 import { createContext, type Context, type GlobalOptions } from '../context.js';
 import { interruptSignal, sshPool } from '../session.js';
 
@@ -22,8 +23,15 @@ export async function status(g: GlobalOptions, watchSec: number | undefined): Pr
   const c = new Chalk({ level: ctx.ui.isTTY && g.color ? 1 : 0 });
   const paint = { ok: c.green, bad: c.red, warn: c.yellow };
   try {
+    // Ctrl-C ends status at once (exit 130), also in the middle of a probe waiting on a dead node
+    const interrupted = new Promise<never>((_, reject) => {
+      const stop = () => reject(new InterruptedError('status interrupted'));
+      if (signal.aborted) stop();
+      else signal.addEventListener('abort', stop, { once: true });
+    });
+    interrupted.catch(() => {});
     for (;;) {
-      const s = await once(ctx, kept);
+      const s = await Promise.race([once(ctx, kept), interrupted]);
       kept.flush();
       ctx.ui.json(s);
       if (watchSec !== undefined && ctx.ui.isTTY && !g.json) process.stdout.write('\x1b[2J\x1b[H');
@@ -32,11 +40,13 @@ export async function status(g: GlobalOptions, watchSec: number | undefined): Pr
       try {
         await sleep(watchSec * 1000, undefined, { signal });
       } catch {
-        return s.exitCode;
+        throw new InterruptedError('status interrupted');
       }
     }
   } finally {
     dispose();
-    await pool.closeAll();
+    // after Ctrl-C, a connection still being opened to a dead node is not waited for
+    if (signal.aborted) void pool.closeAll();
+    else await pool.closeAll();
   }
 }
