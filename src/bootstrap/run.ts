@@ -4,6 +4,7 @@ import { auditEverywhere, auditLine, operator, withLock } from '../cluster/lock.
 import { assertSucceeded, runPlan } from '../engine/run.js';
 import { EXIT, TwincigoError } from '../errors.js';
 import type { NodeBundle } from '../stack/bundle.js';
+import { clusterStatus } from '../status/collect.js';
 import { settledStatus } from '../status/settle.js';
 import { statusTable } from '../status/table.js';
 import type { BootstrapOptions, BootstrapRun } from './context.js';
@@ -76,8 +77,8 @@ export async function runBootstrap(ctx: Ctx, bundles: NodeBundle[], opts: Bootst
     // 10. report
     // the result is the settled cluster, not a passing moment: up to 60 s for a cluster still settling
     let told = false;
-    const { status, waitedMs } = await settledStatus(pool, env, nodes, {
-      timeoutMs: SETTLE_MS, probeTimeoutMs: 8000, signal,
+    const { status, waitedMs } = await settledStatus(() => clusterStatus(pool, env, nodes, 8000), {
+      timeoutMs: SETTLE_MS, signal,
       onWait: (s) => {
         if (!told) ctx.ui.info(`waiting up to ${SETTLE_MS / 1000} s for the cluster to settle: ${s.warnings[0] ?? 'not healthy yet'}`);
         told = true;

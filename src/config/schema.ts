@@ -18,6 +18,9 @@ export const sshSettingsSchema = z.strictObject({
   persist: z.number().min(0).max(86400).optional(),
 });
 
+/** The nodes' base dir reaches scripts and unit files: an absolute path of plain characters only. */
+const BASE_DIR = z.string().regex(/^\/[A-Za-z0-9._/-]*$/, 'must be an absolute path of letters, digits, . _ - and /, e.g. /opt/twincigo-crm');
+
 function refineWith(problem: (s: string) => string | null) {
   return (s: string, ctx: z.RefinementCtx) => {
     const p = problem(s);
@@ -36,7 +39,7 @@ export const nodeSchema = z.strictObject({
 export const environmentSchema = z.strictObject({
   profile: z.enum(PROFILES).optional(),
   envFile: z.string().min(1).optional(),
-  baseDir: z.string().startsWith('/', 'must be an absolute path').optional(),
+  baseDir: BASE_DIR.optional(),
   initialLeader: z.string().optional(),
   rttMs: z.number().positive().max(1000).optional(),
   skipRoles: z.array(z.enum(ROLES)).optional(),
@@ -62,7 +65,7 @@ export const migrationsSchema = z.strictObject({
 export const inventorySchema = z.strictObject({
   version: z.literal(1),
   migrations: migrationsSchema.optional(),
-  baseDir: z.string().startsWith('/', 'must be an absolute path').optional(),
+  baseDir: BASE_DIR.optional(),
   ssh: sshSettingsSchema.optional(),
   environments: z.record(z.string().regex(NAME, 'environment names are lower-case labels'), environmentSchema),
 });

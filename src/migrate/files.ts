@@ -38,6 +38,12 @@ export function checksum(text: string): string {
   return createHash('sha256').update(text.replace(/\r\n/g, '\n')).digest('hex');
 }
 
+/** A statement quoted in a one-line problem: its first line, at most 60 characters. */
+const oneLine = (sql: string) => {
+  const first = sql.split('\n')[0]!.trim();
+  return first.length > 60 || sql.includes('\n') ? `${first.slice(0, 60)} …` : first;
+};
+
 function hasNoTransactionMarker(text: string): boolean {
   for (const line of text.split('\n')) {
     const t = line.trim();
@@ -61,7 +67,7 @@ export function parseMigration(file: string, text: string, cwd = process.cwd()):
   for (const s of statements) {
     if (s.sql.startsWith('\\')) problems.push(`${display}:${s.line}: psql meta-commands (${s.sql.split(/\s/)[0]}) are not supported`);
     if (transactional && isTransactionControl(s.sql)) {
-      problems.push(`${display}:${s.line}: "${s.sql.replace(/;$/, '')}" — each migration already runs in its own transaction; remove it, or mark the file with "${NO_TRANSACTION_MARKER}"`);
+      problems.push(`${display}:${s.line}: "${oneLine(s.sql.replace(/;$/, ''))}" — each migration already runs in its own transaction; remove it, or mark the file with "${NO_TRANSACTION_MARKER}"`);
     }
   }
   return {

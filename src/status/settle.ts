@@ -1,13 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
-import { clusterStatus, type ExecSource } from './collect.js';
 import type { ClusterStatus } from './model.js';
 
 export interface SettleOptions {
   /** How long a cluster that is not yet healthy is given to settle. */
   timeoutMs: number;
   intervalMs?: number;
-  probeTimeoutMs: number;
   signal?: AbortSignal | undefined;
   /** Called before each further look, with what the last one saw. */
   onWait?: (last: ClusterStatus, elapsedMs: number) => void;
@@ -18,11 +15,11 @@ export interface SettleOptions {
  * a moment mid-change (an HAProxy check not yet risen, a replica still connecting) is not reported
  * as the result. Returns the first healthy status, or the last one seen when time runs out.
  */
-export async function settledStatus(pool: ExecSource, env: EnvironmentConfig, nodes: readonly NodeConfig[], opts: SettleOptions): Promise<{ status: ClusterStatus; waitedMs: number }> {
+export async function settledStatus(look: () => Promise<ClusterStatus>, opts: SettleOptions): Promise<{ status: ClusterStatus; waitedMs: number }> {
   const started = performance.now();
   const interval = opts.intervalMs ?? 2000;
   for (;;) {
-    const status = await clusterStatus(pool, env, nodes, opts.probeTimeoutMs);
+    const status = await look();
     const elapsed = performance.now() - started;
     if (status.healthy || elapsed + interval > opts.timeoutMs || opts.signal?.aborted) return { status, waitedMs: Math.round(elapsed) };
     opts.onWait?.(status, elapsed);

@@ -1,6 +1,10 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { containerName } from '../lab/config.ts';
+import { LAB_ENV_FILE, LAB_KEY, LAB_KNOWN_HOSTS, NODES, containerName } from '../lab/config.ts';
 import { killNode, startNode, stopContainer } from '../lab/faults.ts';
 import { waitFor } from '../lab/run.ts';
 import { runCli } from '../helpers/cli.js';
@@ -99,5 +103,38 @@ describe('twincigo status on the lab', () => {
       return r.code === 0 ? r : false;
     }, 120_000, 2000);
     expect(back.s.members.find((m: any) => m.name === leader).role).toBe('replica');
+  });
+
+  it('operator-side SSH problems are not the cluster\'s state: a wrong key or an unknown host key is exit 1 with the reason and the fix', async () => {
+    await healthyStatus();
+    const dir = mkdtempSync(join(tmpdir(), 'twincigo-opside-'));
+    try {
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'wrong')]);
+      writeFileSync(join(dir, 'empty_known_hosts'), '');
+      const inventory = (ssh: Record<string, unknown>) => {
+        const file = join(dir, `inv-${Object.keys(ssh).join('-')}.yml`);
+        writeFileSync(file, stringify({
+          version: 1,
+          environments: { lab: { profile: 'dev', envFile: LAB_ENV_FILE, ssh: { user: 'root', identity: LAB_KEY, knownHosts: LAB_KNOWN_HOSTS, config: false, connectTimeout: 5, ...ssh }, nodes: NODES.map((n) => ({ name: n.name, host: n.ip, roles: n.roles })) } },
+        }));
+        return file;
+      };
+      const env = { TWINCIGO_SSH_PERSIST: '0', SSH_AUTH_SOCK: undefined };
+      const wrongKey = await runCli(['status', '-c', inventory({ identity: join(dir, 'wrong') }), '--env', 'lab', '--json'], { env, timeoutMs: 60_000 });
+      expect(wrongKey.code, wrongKey.stderr).toBe(1);
+      expect(wrongKey.stderr).toMatch(/cannot judge the cluster from here:\n {2}- lab-hil-1: authentication failed for root@172\.28\.77\.11:22/);
+      expect(wrongKey.stderr).not.toMatch(/NO QUORUM|DOWN/);
+      expect(JSON.parse(wrongKey.stdout)).toMatchObject({ ok: false, exitCode: 1 });
+      const unknown = await runCli(['status', '-c', inventory({ knownHosts: join(dir, 'empty_known_hosts') }), '--env', 'lab'], { env, timeoutMs: 60_000 });
+      expect(unknown.code, unknown.stderr).toBe(1);
+      expect(unknown.stderr).toMatch(/host key of .* is not known/);
+      expect(unknown.stderr).toContain('--accept-new-host-keys');
+      expect(unknown.stdout).not.toMatch(/NO QUORUM|DOWN/);
+      const missing = await runCli(['status', '-c', inventory({ identity: join(dir, 'no-such-key') }), '--env', 'lab'], { env, timeoutMs: 60_000 });
+      expect(missing.code, missing.stderr).toBe(2);
+      expect(missing.stderr).toMatch(/cannot read identity file .*no-such-key/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

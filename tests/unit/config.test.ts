@@ -67,6 +67,16 @@ describe('inventory validation', () => {
     expect(ok.nodes.map((n) => [n.host, n.privateAddress])).toEqual([['hil-1.example.com', '10.0.0.1'], ['10.0.0.2', '10.0.0.2'], ['10.0.0.3', '10.0.0.3']]);
   });
 
+  it('baseDir reaches scripts and unit files: plain absolute paths only; odd keys are quoted in paths', () => {
+    const doc = validInventory();
+    doc.baseDir = '/opt/x; reboot';
+    doc.environments.dev.nodes[0]['bad\nkey'] = 1;
+    expect(problemsOf(doc)).toEqual([
+      'baseDir: must be an absolute path of letters, digits, . _ - and /, e.g. /opt/twincigo-crm',
+      'environments.dev.nodes[0]["bad\\nkey"]: unknown key',
+    ]);
+  });
+
   it('reports an unknown key with its exact path', () => {
     const doc = validInventory();
     doc.environments.dev.nodes[1].hots = 'x';

@@ -3,6 +3,7 @@ import type { NodeConfig } from '../../src/config/model.js';
 import type { NodeProbe } from '../../src/status/collect.js';
 import { parseProbe } from '../../src/status/probe.js';
 import { clockSkewCertain, summarize } from '../../src/status/summary.js';
+import { settledStatus } from '../../src/status/settle.js';
 import { statusTable } from '../../src/status/table.js';
 
 const roles: NodeConfig['roles'] = ['etcd', 'patroni', 'haproxy'];
@@ -110,5 +111,29 @@ describe('probe output', () => {
     const line = render(probeCommand('/opt/twincigo-crm', ['etcd', 'patroni']), { sudo: true });
     expect(line.startsWith("sudo -n -- sh -c '")).toBe(true);
     expect(line.endsWith("' sh /opt/twincigo-crm twincigo-etcd-1 twincigo-patroni-1")).toBe(true);
+  });
+});
+
+describe('a settled status (bootstrap\'s result)', () => {
+  const healthy = () => summarize('lab', nodes, [probe('a'), probe('b'), probe('c')]);
+  const settling = () => summarize('lab', nodes, [probe('a'), probe('b', { primary: [] }), probe('c')]);
+
+  it('asks again while the cluster settles and returns the first healthy look', async () => {
+    const looks = [settling(), settling(), healthy()];
+    const seen: string[] = [];
+    const { status, waitedMs } = await settledStatus(async () => looks.shift()!, { timeoutMs: 5000, intervalMs: 10, onWait: (s) => seen.push(s.warnings[0]!) });
+    expect(status.healthy).toBe(true);
+    expect(seen).toEqual(['HAProxy instances disagree about the primary: a → a, b → none, c → a', 'HAProxy instances disagree about the primary: a → a, b → none, c → a']);
+    expect(waitedMs).toBeLessThan(2000);
+  });
+
+  it('bounded: a cluster that stays unhealthy is returned as last seen, with its warnings', async () => {
+    let n = 0;
+    const started = Date.now();
+    const { status } = await settledStatus(async () => (n++, settling()), { timeoutMs: 300, intervalMs: 50 });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(n).toBeGreaterThan(2);
+    expect(status.healthy).toBe(false);
+    expect(status.warnings).toEqual(['HAProxy instances disagree about the primary: a → a, b → none, c → a']);
   });
 });
