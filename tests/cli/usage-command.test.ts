@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
 import { helpEntries, commandPath } from '../../src/cli/help.js';
-import { BIN, runCli, startCli } from '../helpers/cli.js';
+import { BIN, REPO, runCli, startCli } from '../helpers/cli.js';
 import { completeEnvText, unreachableInventory, writeEnvFile, writeInventory } from '../helpers/inventory.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -87,6 +87,30 @@ describe('usage errors are exit 2, with a way forward', () => {
     }
     const top = await runCli(['--help']);
     for (const code of ['0', '1', '2', '3', '4', '130']) expect(top.stdout).toMatch(new RegExp(`\\n  ${code} +\\S`));
+  });
+});
+
+describe('the CI workflow in docs/', () => {
+  it('is valid YAML and every twincigo command in it exists with the options it passes', async () => {
+    const { parse } = await import('yaml');
+    const text = readFileSync(join(REPO, 'docs', 'ci', 'github-actions.yml'), 'utf8');
+    const wf = parse(text);
+    expect(Object.keys(wf.jobs)).toEqual(['config-check', 'status', 'failover-drill', 'deploy']);
+    const program = buildProgram();
+    const calls = [...text.matchAll(/npx twincigo ([^>\n]+)/g)].map((m) => m[1]!.trim().split(/\s+/));
+    expect(calls.length).toBeGreaterThan(6);
+    for (const args of calls) {
+      let cmd = program;
+      const words = args.filter((a) => !a.startsWith('-') && !a.includes('$'));
+      for (const w of words) {
+        const sub = cmd.commands.find((c) => c.name() === w);
+        if (!sub) break;
+        cmd = sub;
+      }
+      expect(cmd, args.join(' ')).not.toBe(program);
+      const known = new Set([...cmd.options, ...program.options].flatMap((o) => [o.long, o.short]));
+      for (const flag of args.filter((a) => a.startsWith('-'))) expect(known.has(flag), `${args.join(' ')}: ${flag}`).toBe(true);
+    }
   });
 });
 
