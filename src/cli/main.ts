@@ -367,7 +367,10 @@ function precheck(program: Command, argv: string[]): void {
     let at: Command = program;
     for (const w of words.slice(1)) {
       const next = find(at, w);
-      if (!next) throw unknown(at, w, words.slice(1, words.indexOf(w)).map((x) => `${x} `).join(''));
+      if (!next) {
+        process.stderr.write(at.helpInformation());
+        throw unknown(at, w, words.slice(1, words.indexOf(w)).map((x) => `${x} `).join(''));
+      }
       at = next;
     }
     return;

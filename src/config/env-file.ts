@@ -51,6 +51,10 @@ function strictText(text: string, file: string, problems: string[]): Record<stri
   const parsed = parseEnvText(text, file);
   problems.push(...parsed.problems);
   for (const [key, line] of Object.entries(parsed.lines)) {
+    // the nodes' .env files single-quote values (compose reads them literally, with no escape)
+    if (/['\u0000-\u001f\u007f]/.test(parsed.values[key]!)) {
+      problems.push(`${file}:${line}: ${key}: a single quote or a control character cannot be carried into the nodes' .env files — choose a value without it`);
+    }
     if ((RENDERED_KEYS as readonly string[]).includes(key)) {
       problems.push(`${file}:${line}: ${key} is set by twincigo from the inventory; remove it here`);
     } else if (!KNOWN_KEYS.has(key)) {

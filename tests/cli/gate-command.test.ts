@@ -93,6 +93,13 @@ describe('env files are read strictly', () => {
     expect(render.stderr).toContain('unknown key POSTGRES_PASSWROD');
   });
 
+  it('a value with a single quote cannot reach the nodes\' .env files (they single-quote values)', async () => {
+    writeEnvFile(envFile, `${completeEnvText(STRONG)}\nSITE_URL="https://it's.example"\n`.replace(/^SITE_URL=https:\/\/app\n/m, ''));
+    const res = await check();
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/\.env\.dev:\d+: SITE_URL: a single quote or a control character cannot be carried into the nodes' \.env files/);
+  });
+
   it('a key twincigo renders from the inventory (NODE_IP) may not be set in the env file', async () => {
     writeEnvFile(envFile, `${completeEnvText(STRONG)}\nNODE_IP=1.2.3.4\n`);
     const res = await check();

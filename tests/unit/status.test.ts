@@ -137,3 +137,39 @@ describe('a settled status (bootstrap\'s result)', () => {
     expect(status.warnings).toEqual(['HAProxy instances disagree about the primary: a → a, b → none, c → a']);
   });
 });
+
+describe('the status probe, run for real (sh + curl) against a local stand-in', () => {
+  it('gives HAProxy\'s stats password to curl on stdin, never in an argv; $, ", \\ and spaces survive', async () => {
+    const { createServer } = await import('node:http');
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { render } = await import('../../src/remote/shell.js');
+    const { probeCommand } = await import('../../src/status/probe.js');
+    const pw = `p$w"\\x-Zk3q9 LmTx0aPw2v`;
+    let auth = '';
+    const server = createServer((req, res) => {
+      if (req.url?.startsWith('/;csv')) auth = req.headers.authorization ?? '';
+      res.end('ok\n');
+    });
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(7000, '127.0.0.1', resolve));
+    const dir = mkdtempSync(`${tmpdir()}/twincigo-probe-`);
+    try {
+      writeFileSync(`${dir}/.env`, `X=1\nHAPROXY_STATS_PASSWORD='${pw}'\n`); // as nodeEnv writes it
+      // the script as the node runs it; `ps` inside would show curl's argv: check the rendered command instead
+      const script = render(probeCommand(dir, []), { sudo: false });
+      expect(script).not.toContain(pw);
+      // asynchronously: the stand-in server answers on this process's event loop
+      const run = await promisify(execFile)('sh', ['-c', script], { encoding: 'utf8', timeout: 20_000 });
+      expect(run.stdout).toContain('@@clock');
+      expect(Buffer.from(auth.replace(/^Basic /, ''), 'base64').toString()).toBe(`admin:${pw}`);
+      // and curl's own argv (as ps shows it) never holds it: the script passes `-K -`, not `-u`
+      expect(script).toMatch(/-K - /);
+      expect(script).not.toMatch(/-u ["']?admin:/);
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
