@@ -1,6 +1,5 @@
-import type { Context } from '../cli/context.js';
-import { interruptSignal, sshPool } from '../cli/session.js';
-import { auditEverywhere, auditLine, operator, withLock } from '../cluster/lock.js';
+import type { Operation } from '../session/operation.js';
+import type { Session } from '../session/session.js';
 import type { NodeConfig } from '../config/model.js';
 import { assertSucceeded, runPlan } from '../engine/run.js';
 import { EXIT, TwincigoError } from '../errors.js';
@@ -13,8 +12,6 @@ import { describePatch } from './patroni-dcs.js';
 import { preparePlan } from './prepare.js';
 import { discardCommand, releaseId } from './release.js';
 import { redactEnvPair, unifiedDiff } from './diff.js';
-
-type Ctx = Pick<Context, 'ui' | 'config' | 'env' | 'renderMode' | 'options'>;
 
 export interface DeployOptions {
   dryRun: boolean;
@@ -42,15 +39,13 @@ export interface DeployReport {
 }
 
 /** Prepare (upload, compare), then the dry run's plan and diff, or the lock, the apply plan, the audit line and the report. */
-export async function runDeploy(ctx: Ctx, o: DeployOptions): Promise<number> {
-  const env = ctx.config.env;
-  const pool = sshPool(ctx);
-  const { signal, dispose } = interruptSignal(ctx);
-  const by = operator();
+export async function runDeploy(op: Operation, o: DeployOptions): Promise<number> {
+  const ctx: Session = op.session;
+  const { pool, signal, by } = op;
   const now = new Date();
   const id = o.releaseId ?? releaseId(now);
   const run: DeployRun = {
-    env, nodes: o.nodes, pool, values: ctx.env,
+    env: ctx.config.env, nodes: o.nodes, pool, values: ctx.values,
     meta: { id, createdAt: now.toISOString(), by, command: o.command },
     targets: o.targets ?? new Map(),
     snapshotId: releaseId(new Date(now.getTime() - 1000)),
@@ -59,7 +54,7 @@ export async function runDeploy(ctx: Ctx, o: DeployOptions): Promise<number> {
   };
   const mode = ctx.renderMode;
   const started = performance.now();
-  const discard = () => Promise.all(o.nodes.map(async (n) => (await pool.get(n)).exec(discardCommand(env.baseDir, id)).catch(() => undefined)));
+  const discard = () => Promise.all(o.nodes.map(async (n) => (await pool.get(n)).exec(discardCommand(run.env.baseDir, id)).catch(() => undefined)));
   try {
     const prep = await runPlan(preparePlan(run, { upload: o.bundles !== null }), { nodes: o.nodes, mode, signal });
     if (!prep.ok && o.bundles) await discard();
@@ -79,18 +74,12 @@ export async function runDeploy(ctx: Ctx, o: DeployOptions): Promise<number> {
       ctx.ui.print(summaryText(run, r));
       return EXIT.ok;
     }
-    const result = await withLock(
-      await pool.get(env.nodes[0]!),
-      env.baseDir,
-      { by, command: o.command, env: env.name, since: now.toISOString() },
-      { waitMs: o.lockWaitSec * 1000, onWait: (h) => ctx.ui.info(`waiting for the lock held by ${h} …`), onReleaseError: (e) => ctx.ui.warn(`lock not released: ${e.message} (twincigo lock release)`) },
-      () => runPlan(applyPlan(run, { record: o.bundles !== null }), { nodes: o.nodes, mode, signal }),
-    );
+    const result = await op.locked(o.command, o.lockWaitSec, () => runPlan(applyPlan(run, { record: o.bundles !== null }), { nodes: o.nodes, mode, signal }));
     // a failed deploy: nodes that did not get the release (and the one rolled back) drop the staged copy
     if (!result.ok && o.bundles) await discard();
     const r = report(run, result.ok, started);
     const outcome = result.interrupted ? 'interrupted' : result.ok ? 'ok' : run.rolledBack ? 'rolled back' : 'failed';
-    await auditEverywhere(pool, env.nodes, env.baseDir, auditLine({ by, env: env.name, command: `${o.command} ${id}`, result: outcome, detail: result.ok ? `${r.restarts} restarts` : result.error }), (m) => ctx.ui.warn(m));
+    await op.audit(`${o.command} ${id}`, outcome, result.ok ? `${r.restarts} restarts` : result.error);
     if (!result.ok && run.rolledBack) {
       const rb = run.rolledBack;
       const raw = run.failure && 'logs' in run.failure ? String((run.failure as { logs: string }).logs) : '';
@@ -105,8 +94,7 @@ export async function runDeploy(ctx: Ctx, o: DeployOptions): Promise<number> {
     ctx.ui.print(summaryText(run, r));
     return EXIT.ok;
   } finally {
-    dispose();
-    await pool.closeAll();
+    // the operation's lifecycle closes the pool
   }
 }
 

@@ -4,23 +4,10 @@ import { summarize } from './summary.js';
 import { EXIT, TwincigoError, errorMessage } from '../errors.js';
 import { isOperatorSide, type SshError } from '../ssh/errors.js';
 import type { NodeExec } from '../ssh/persist/kept.js';
-import type { ClusterStatus, ContainerStatus, MemberStatus } from './model.js';
+import type { ClusterStatus, ClusterView, ContainerStatus, MemberStatus, NodeProbe } from './model.js';
+
+export type { ClusterView, NodeProbe } from './model.js';
 import { parseProbe, probeCommand } from './probe.js';
-
-export interface ClusterView {
-  from: string;
-  members: Array<{ name: string; role: string; state: string; host?: string; timeline?: number; lag?: number | string; pending_restart?: boolean }>;
-  pause?: boolean;
-}
-
-export interface NodeProbe {
-  member: MemberStatus;
-  cluster: ClusterView | null;
-  /** What this node's Patroni says of itself. */
-  self: { role?: string; state?: string; timeline?: number; pending_restart?: boolean } | null;
-  etcdMemberId: string | null;
-  etcdLeaderId: string | null;
-}
 
 const json = <T>(text: string | undefined): T | null => {
   if (!text) return null;

@@ -39,3 +39,21 @@ export interface ClusterStatus {
   warnings: string[];
   members: MemberStatus[];
 }
+
+/** What one node's Patroni says of the cluster. */
+export interface ClusterView {
+  from: string;
+  members: Array<{ name: string; role: string; state: string; host?: string; timeline?: number; lag?: number | string; pending_restart?: boolean }>;
+  pause?: boolean;
+}
+
+/** Everything status read on one node. */
+export interface NodeProbe {
+  member: MemberStatus;
+  cluster: ClusterView | null;
+  /** What this node's Patroni says of itself. */
+  self: { role?: string; state?: string; timeline?: number; pending_restart?: boolean } | null;
+  etcdMemberId: string | null;
+  etcdLeaderId: string | null;
+}
+

@@ -1,6 +1,5 @@
 import type { NodeConfig } from '../config/model.js';
-import type { NodeProbe } from './collect.js';
-import type { ClusterStatus, MemberStatus } from './model.js';
+import type { ClusterStatus, MemberStatus, NodeProbe } from './model.js';
 
 /** Replicas further behind than Patroni's maximum_lag_on_failover cannot be promoted. */
 export const FAILOVER_MAX_LAG = 1024 * 1024;

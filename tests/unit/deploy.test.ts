@@ -4,7 +4,7 @@ import { redactEnvPair, unifiedDiff } from '../../src/deploy/diff.js';
 import { inspectCommand, parseFiles, parseInspection } from '../../src/deploy/inspect.js';
 import { changedParameters, dcsPatch, describePatch, desiredDcs } from '../../src/deploy/patroni-dcs.js';
 import { activateCommand, manifestText, parseList, parseSums, releaseId, sha256, stageFiles } from '../../src/deploy/release.js';
-import { previousRelease } from '../../src/cli/commands/deploy.js';
+import { previousRelease } from '../../src/operations/deploy.js';
 import { render } from '../../src/remote/shell.js';
 
 const sum = (c: string) => sha256(c);

@@ -1,32 +1,16 @@
-import { EXIT } from '../../errors.js';
-import { mergeAudit, readAuditCommand } from '../../toolbox/audit.js';
-import { createContext, type GlobalOptions } from '../context.js';
-import { sshPool } from '../session.js';
+import { UsageError } from '../../errors.js';
+import { defineCommand } from '../define.js';
+import { session } from '../run.js';
 
-/** `twincigo audit [--lines N]`: every node's audit log, merged by time. */
-export async function audit(g: GlobalOptions, lines: number): Promise<number> {
-  const ctx = await createContext(g);
-  const pool = sshPool(ctx);
-  const missing: string[] = [];
-  try {
-    const perNode = await Promise.all(
-      ctx.config.nodes.map(async (node) => {
-        try {
-          const res = await (await pool.get(node)).run(readAuditCommand(ctx.config.env.baseDir, lines));
-          return { node: node.name, text: res.stdout };
-        } catch (err) {
-          missing.push(`${node.name}: ${(err as Error).message}`);
-          return { node: node.name, text: '' };
-        }
-      }),
-    );
-    const entries = mergeAudit(perNode, lines);
-    for (const m of missing) ctx.ui.warn(`audit log not read — ${m}`);
-    ctx.ui.json({ environment: ctx.config.env.name, entries, unreachable: missing });
-    const width = Math.max(0, ...entries.map((e) => e.node.length));
-    ctx.ui.print(entries.length === 0 ? `no audit lines in ${ctx.config.env.name}` : entries.map((e) => `${e.time}  ${e.node.padEnd(width)}  ${e.line}`).join('\n'));
-    return missing.length > 0 ? EXIT.failed : EXIT.ok;
-  } finally {
-    await pool.closeAll();
-  }
-}
+export const auditCommand = defineCommand({
+  name: 'audit',
+  description: 'the audit log of every node (bootstrap, lock, switchover …), merged by time',
+  options: [{ flags: '-n, --lines <n>', description: 'the last lines', default: '50' }],
+  examples: ['twincigo audit --env dev', 'twincigo audit --env prod --lines 200'],
+  exits: ['1'],
+  run: async (g, _args, opts: { lines: string }) => {
+    const lines = Number(opts.lines);
+    if (!Number.isInteger(lines) || lines <= 0) throw new UsageError('--lines takes a whole number > 0');
+    return (await import('../../operations/audit.js')).audit(await session(g), lines);
+  },
+});

@@ -1,31 +1,20 @@
-import { bootstrapPlan } from '../../bootstrap/plan.js';
-import { preflightPlan } from '../../bootstrap/preflight-plan.js';
-import { dryRunText } from '../../bootstrap/report.js';
-import { runBootstrap } from '../../bootstrap/run.js';
-import type { BootstrapOptions } from '../../bootstrap/context.js';
-import { EXIT, UsageError } from '../../errors.js';
-import { renderEnvironment } from '../../stack/bundle.js';
-import { createContext, requireEnvFile, type GlobalOptions } from '../context.js';
+import { defineCommand, lockWaitOption, seconds } from '../define.js';
+import { session } from '../run.js';
 
-export interface BootstrapFlags extends BootstrapOptions {
-  dryRun: boolean;
-  lockWaitSec: number;
-}
-
-/** `twincigo bootstrap`: from bare nodes to a healthy cluster; a second run changes nothing. */
-export async function bootstrap(g: GlobalOptions, flags: BootstrapFlags): Promise<number> {
-  const ctx = await createContext(g);
-  requireEnvFile(ctx);
-  const env = ctx.config.env;
-  if (g.nodes) throw new UsageError('bootstrap sets up the whole environment: drop --nodes', ['to check some nodes only: twincigo status --nodes …']);
-  // everything is rendered and validated before any node is contacted
-  const bundles = renderEnvironment(env, env.nodes, ctx.env);
-  if (flags.dryRun) {
-    const stub = { env, values: ctx.env, bundles: new Map(bundles.map((b) => [b.node, b])), options: flags, existing: { leader: null, etcd: false }, converged: new Set() } as never;
-    ctx.ui.json({ environment: env.name, dryRun: true, bundles: bundles.map((b) => ({ node: b.node, files: b.files.map((f) => ({ path: f.path, mode: f.mode, bytes: Buffer.byteLength(f.content), secret: f.secret })) })) });
-    ctx.ui.print(dryRunText(env, [preflightPlan(stub, []), bootstrapPlan(stub)], bundles, flags.firewall));
-    return EXIT.ok;
-  }
-  if (env.profile === 'prod' || env.name === 'prod') await ctx.ui.typeToConfirm(`bootstrap changes every node of ${env.name}.`, env.name);
-  return runBootstrap(ctx, bundles, flags);
-}
+export const bootstrapCommand = defineCommand({
+  name: 'bootstrap',
+  description: 'from bare nodes to a healthy cluster: preflight, firewall, upload, images, etcd, Patroni, HAProxy, database, services; re-runs converge',
+  options: [
+    { flags: '--dry-run', description: 'print the plan (phases × nodes, firewall rules, files) and contact no node' },
+    { flags: '--no-firewall', description: "leave the nodes' firewall alone" },
+    { flags: '--ship-images', description: "send images from this machine's Docker over SSH (docker save | docker load) instead of pulling" },
+    lockWaitOption(),
+  ],
+  examples: ['twincigo bootstrap --env dev --dry-run', 'twincigo bootstrap --env dev', 'twincigo bootstrap --env prod --yes --json   # CI'],
+  exits: ['1', '3', '4'],
+  run: async (g, _args, opts: { dryRun?: boolean; firewall: boolean; shipImages?: boolean; lockWait: string }) => {
+    const lockWaitSec = seconds(opts.lockWait, '--lock-wait');
+    const { bootstrap } = await import('../../operations/bootstrap.js');
+    return bootstrap(await session(g), { dryRun: Boolean(opts.dryRun), firewall: opts.firewall, shipImages: Boolean(opts.shipImages), lockWaitSec });
+  },
+});

@@ -1,84 +1,26 @@
-import type { NodeConfig } from '../../config/model.js';
-import { patroniMembers } from '../../cluster/health.js';
-import { EXIT, TwincigoError, UsageError } from '../../errors.js';
-import { nodePrefixes, PrefixedLines } from '../../output/lines.js';
-import { execIn } from '../../remote/compose.js';
-import { run, type Command } from '../../remote/shell.js';
-import { servicesFor } from '../../stack/compose-files.js';
-import { createContext, type Context, type GlobalOptions } from '../context.js';
-import { interruptSignal, sshPool } from '../session.js';
+import { UsageError } from '../../errors.js';
+import { defineCommand } from '../define.js';
+import { session } from '../run.js';
 
-export interface ExecOptions {
-  node?: string | undefined;
-  leader: boolean;
-  all: boolean;
-  in?: string | undefined;
-}
-
-/** The nodes to run on: one named node, the Patroni leader's node, or all (--nodes filters). */
-async function targets(ctx: Context, pool: ReturnType<typeof sshPool>, o: ExecOptions): Promise<NodeConfig[]> {
-  const chosen = [o.node !== undefined, o.leader, o.all].filter(Boolean).length;
-  if (chosen !== 1) throw new UsageError('say where: a node name, --leader or --all', [`nodes: ${ctx.config.env.nodes.map((n) => n.name).join(', ')}`]);
-  if (o.all) return ctx.config.nodes;
-  if (o.node !== undefined) {
-    const n = ctx.config.env.nodes.find((x) => x.name === o.node);
-    if (!n) throw new UsageError(`no node ${o.node} in ${ctx.config.env.name}`, [`nodes: ${ctx.config.env.nodes.map((x) => x.name).join(', ')}`]);
-    return [n];
-  }
-  for (const n of ctx.config.env.nodes.filter((x) => x.roles.includes('patroni'))) {
-    try {
-      const leader = (await patroniMembers(await pool.get(n))).find((m) => m.role === 'leader' && m.state === 'running');
-      if (leader) return [ctx.config.env.nodes.find((x) => x.name === leader.name)!];
-    } catch {
-      /* ask the next node */
-    }
-  }
-  throw new TwincigoError('no Patroni leader found: the cluster has none, or no node answered');
-}
-
-/**
- * `twincigo exec <node|--leader|--all> [--in SERVICE] -- COMMAND…`. One node: attached to this
- * terminal (a pty when one is attached; stdin forwarded), its exit code passed through. Several
- * nodes: in parallel, each output line prefixed with the node; the exit code is the first non-zero.
- */
-export async function execCommand(g: GlobalOptions, argv: string[], o: ExecOptions): Promise<number> {
-  if (argv.length === 0) throw new UsageError('no command given: twincigo exec <node> -- <command…>');
-  const ctx = await createContext(g);
-  const pool = sshPool(ctx);
-  const { signal, dispose } = interruptSignal(ctx);
-  try {
-    const nodes = await targets(ctx, pool, o);
-    if (o.in !== undefined) {
-      const missing = nodes.filter((n) => !servicesFor(n.roles, ctx.config.env.profile).includes(o.in!)).map((n) => n.name);
-      if (missing.length > 0) throw new UsageError(`${o.in} does not run on ${missing.join(', ')}`);
-    }
-    const tty = nodes.length === 1 && Boolean(process.stdin.isTTY && process.stdout.isTTY);
-    const cmd = (interactive: boolean): Command =>
-      o.in !== undefined ? execIn(o.in, argv, { stdin: interactive, tty: interactive && tty }) : run(...argv);
-    if (nodes.length === 1) {
-      const conn = await pool.get(nodes[0]!);
-      return await conn.attach(cmd(true), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, pty: tty });
-    }
-    const prefixes = nodePrefixes(nodes.map((n) => n.name), ctx.ui.isTTY && g.color);
-    const codes = await Promise.all(
-      nodes.map(async (node) => {
-        const out = new PrefixedLines(prefixes.get(node.name)!, (l) => process.stdout.write(l));
-        const err = new PrefixedLines(prefixes.get(node.name)!, (l) => process.stderr.write(l));
-        try {
-          const res = await (await pool.get(node)).exec(cmd(false), { onStdout: (c) => out.push(c), onStderr: (c) => err.push(c), signal });
-          return res.code ?? 255;
-        } catch (e) {
-          process.stderr.write(`${prefixes.get(node.name)}${(e as Error).message}\n`);
-          return 255;
-        } finally {
-          out.end();
-          err.end();
-        }
-      }),
-    );
-    return (codes.find((c) => c !== 0) ?? EXIT.ok) as number;
-  } finally {
-    dispose();
-    await pool.closeAll();
-  }
-}
+export const execCommand = defineCommand({
+  name: 'exec',
+  description: 'run a command on a node (attached to this terminal), on the leader, or on all nodes; exit code passed through',
+  args: [
+    ['[node]', 'the node to run on (or --leader / --all)'],
+    ['[command...]', 'after --: the command and its arguments'],
+  ],
+  options: [
+    { flags: '--leader', description: "on the Patroni leader's node" },
+    { flags: '--all', description: 'on every node (--nodes filters), output prefixed per node' },
+    { flags: '--in <service>', description: "inside the service's container (docker exec), e.g. patroni, etcd" },
+  ],
+  examples: ['twincigo exec ubuntu-8gb-ash-1 --env dev -- df -h', 'twincigo exec --leader --in patroni --env dev -- patronictl -c /etc/patroni/patroni.yml list', 'twincigo exec --all --env dev -- uptime'],
+  exits: ['1', '*'],
+  run: async (g, [node, command]: [string | undefined, string[]], opts: { leader?: boolean; all?: boolean; in?: string }) => {
+    // with --leader/--all the first word after -- is the command, not a node
+    const argv = opts.leader || opts.all ? [...(node !== undefined ? [node] : []), ...command] : command;
+    if (argv.length === 0) throw new UsageError('no command given: twincigo exec <node> -- <command…>');
+    const { execCommand: exec } = await import('../../operations/exec.js');
+    return exec(await session(g), argv, { node: opts.leader || opts.all ? undefined : node, leader: Boolean(opts.leader), all: Boolean(opts.all), in: opts.in });
+  },
+});

@@ -1,48 +1,23 @@
-import { EXIT, UsageError } from '../../errors.js';
-import { nodePrefixes, PrefixedLines } from '../../output/lines.js';
-import { servicesFor } from '../../stack/compose-files.js';
-import { logsCommand, type LogsOptions } from '../../toolbox/logs.js';
-import { createContext, type GlobalOptions } from '../context.js';
-import { interruptSignal, sshPool } from '../session.js';
+import { UsageError } from '../../errors.js';
+import { defineCommand } from '../define.js';
+import { session } from '../run.js';
 
-/** `twincigo logs <service>`: the service's logs from every (selected) node that runs it, each line prefixed with its node. */
-export async function logs(g: GlobalOptions, service: string, o: LogsOptions & { grep?: string | undefined }): Promise<number> {
-  const ctx = await createContext(g);
-  const env = ctx.config.env;
-  const all = [...new Set(env.nodes.flatMap((n) => servicesFor(n.roles, env.profile)))].sort();
-  if (!all.includes(service)) throw new UsageError(`no service ${service} in ${env.name}`, [`services: ${all.join(', ')}`]);
-  const nodes = ctx.config.nodes.filter((n) => servicesFor(n.roles, env.profile).includes(service));
-  if (nodes.length === 0) throw new UsageError(`${service} does not run on ${ctx.config.nodes.map((n) => n.name).join(', ')}`);
-  let grep: RegExp | undefined;
-  try {
-    grep = o.grep ? new RegExp(o.grep) : undefined;
-  } catch (err) {
-    throw new UsageError(`--grep: ${(err as Error).message}`);
-  }
-  const prefixes = nodePrefixes(nodes.map((n) => n.name), ctx.ui.isTTY && g.color);
-  const pool = sshPool(ctx);
-  const { signal, dispose } = interruptSignal(ctx);
-  const failures: string[] = [];
-  try {
-    await Promise.all(
-      nodes.map(async (node) => {
-        const out = new PrefixedLines(prefixes.get(node.name)!, (l) => process.stdout.write(l), (l) => !grep || grep.test(l));
-        try {
-          const conn = await pool.get(node);
-          const res = await conn.exec(logsCommand(service, o), { onStdout: (c) => out.push(c), signal, ...(o.follow ? { timeoutMs: 2 ** 31 - 1 } : {}) });
-          out.end();
-          if (res.code !== 0) failures.push(`${node.name}: docker logs exited ${res.code}`);
-        } catch (err) {
-          out.end();
-          if (!signal.aborted) failures.push(`${node.name}: ${(err as Error).message}`);
-        }
-      }),
-    );
-  } finally {
-    dispose();
-    await pool.closeAll();
-  }
-  for (const f of failures) ctx.ui.warn(f);
-  // Ctrl-C is how -f ends: not an error
-  return failures.length > 0 && !signal.aborted ? EXIT.failed : EXIT.ok;
-}
+export const logsCommand = defineCommand({
+  name: 'logs',
+  description: "a service's container logs from every node that runs it, each line prefixed with its node",
+  args: [['<service>', 'e.g. patroni, etcd, haproxy, backend, kong']],
+  options: [
+    { flags: '-f, --follow', description: 'follow all nodes at once until Ctrl-C' },
+    { flags: '-n, --lines <n>', description: 'last lines per node', default: '100' },
+    { flags: '--since <when>', description: 'only since then (e.g. 10m, 2h, 2026-11-25T10:00:00)' },
+    { flags: '--grep <regex>', description: 'only lines matching' },
+  ],
+  examples: ['twincigo logs patroni --env dev --lines 50', 'twincigo logs haproxy --env dev -f', 'twincigo logs backend --env dev --since 10m --grep ERROR'],
+  exits: ['1'],
+  run: async (g, [service], opts: { follow?: boolean; lines: string; since?: string; grep?: string }) => {
+    const lines = Number(opts.lines);
+    if (!Number.isInteger(lines) || lines < 0) throw new UsageError('--lines takes a whole number');
+    const { logs } = await import('../../operations/logs.js');
+    return logs(await session(g), service, { lines, since: opts.since, follow: Boolean(opts.follow), grep: opts.grep });
+  },
+});

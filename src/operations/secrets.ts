@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { EXIT, ConfigError } from '../../errors.js';
-import { readEnvFile } from '../../config/env-file.js';
-import { redactor } from '../../output/redact.js';
-import { envProblems } from '../../secrets/check.js';
-import { initSecrets } from '../../secrets/init.js';
-import { createContext, type GlobalOptions } from '../context.js';
+import { EXIT, ConfigError } from '../errors.js';
+import { readEnvFile } from '../config/env-file.js';
+import { redactor } from '../output/redact.js';
+import { envProblems } from '../secrets/check.js';
+import { initSecrets } from '../secrets/init.js';
+import type { Session } from '../session/session.js';
 
 /** Keys whose rotation loses data, with what is lost: the operator types the key's name. */
 const DESTRUCTIVE_ROTATION: Record<string, string> = {
@@ -16,8 +16,7 @@ const DESTRUCTIVE_ROTATION: Record<string, string> = {
 const rel = (p: string) => relative(process.cwd(), p) || p;
 
 /** `twincigo secrets init`: generate every missing secret of the environment (0600), rotate on request. */
-export async function secretsInit(g: GlobalOptions, rotate: string[]): Promise<number> {
-  const ctx = await createContext(g);
+export async function secretsInit(ctx: Session, rotate: string[]): Promise<number> {
   const env = ctx.config.env;
   const template = join(ctx.config.dir, 'env', `.env.${env.profile}.example`);
   // a new pgsodium root key cannot decrypt what the old one encrypted (vault secrets, pgsodium columns)
@@ -30,7 +29,7 @@ export async function secretsInit(g: GlobalOptions, rotate: string[]): Promise<n
     ctx.ui.info('nothing changed');
     return EXIT.usage;
   }
-  const res = initSecrets(env, ctx.env, rotate, existsSync(template) ? template : undefined);
+  const res = initSecrets(env, ctx.values, rotate, existsSync(template) ? template : undefined);
   redactor.add(res.newValues);
   ctx.ui.json({ environment: env.name, file: res.file, generated: res.generated, kept: res.kept });
   ctx.ui.print(
@@ -44,8 +43,7 @@ export async function secretsInit(g: GlobalOptions, rotate: string[]): Promise<n
 }
 
 /** `twincigo env check`: missing, placeholder, weak and invalid values; exit 0 or 2. */
-export async function envCheck(g: GlobalOptions): Promise<number> {
-  const ctx = await createContext(g);
+export async function envCheck(ctx: Session): Promise<number> {
   const env = ctx.config.env;
   const values = readEnvFile(env.envFile);
   const problems = values.exists

@@ -1,13 +1,14 @@
 import { InterruptedError } from '../errors.js';
 import { PASSPHRASE_ENV } from '../ssh/passphrase.js';
 import { SshPool } from '../ssh/pool.js';
-import type { Context } from './context.js';
+import type { Ui } from '../output/ui.js';
+import type { Session } from './session.js';
 
 /**
  * Aborted on the first Ctrl-C (SIGINT/SIGTERM), so the step engine stops and runs its cleanups;
  * a second Ctrl-C exits at once with 130.
  */
-export function interruptSignal(ctx: Pick<Context, 'ui'>): { signal: AbortSignal; dispose: () => void } {
+export function interruptSignal(ctx: { ui: Ui }): { signal: AbortSignal; dispose: () => void } {
   const ctl = new AbortController();
   const onSignal = (name: NodeJS.Signals) => {
     if (ctl.signal.aborted) {
@@ -32,7 +33,7 @@ export function interruptSignal(ctx: Pick<Context, 'ui'>): { signal: AbortSignal
  * The SSH connections of one command: one per node, reused. An encrypted identity's passphrase
  * comes from TWINCIGO_SSH_PASSPHRASE, else is asked on a TTY, else the error names the variable.
  */
-export function sshPool(ctx: Pick<Context, 'ui' | 'options' | 'config'>): SshPool {
+export function sshPool(ctx: Pick<Session, 'ui' | 'options' | 'config'>): SshPool {
   const asked = new Map<string, Promise<string>>();
   return new SshPool(ctx.config.dir, {
     acceptNewHostKeys: ctx.options.acceptNewHostKeys,
