@@ -1,0 +1,28 @@
+import type { NodeConfig } from '../../config/model.js';
+import type { Phase } from '../../engine/types.js';
+import { upload } from '../../ssh/upload.js';
+import { noteChange, type BootstrapRun } from '../context.js';
+import { applyFirewallCommand, firewallPlan, firewallScriptPath } from '../firewall.js';
+import { conn, type Ctx } from '../steps.js';
+
+/** 2. The TWINCIGO chain: cluster ports only from the cluster's nodes (skipped with --no-firewall). */
+export function firewallPhase(run: BootstrapRun): Phase<NodeConfig>[] {
+  if (!run.options.firewall) return [];
+  const base = run.env.baseDir;
+  return [{
+    title: 'Firewall',
+    steps: [{
+      title: 'cluster ports only from the cluster nodes',
+      timeoutMs: 60_000,
+      run: async ({ node }: Ctx) => {
+        const c = await conn(run, node);
+        const fw = firewallPlan(run.env, node);
+        const [up] = await upload(c, [{ remotePath: firewallScriptPath(base), content: fw.script, mode: 0o700 }]);
+        const res = await c.run(applyFirewallCommand(base));
+        if (up!.action !== 'unchanged') noteChange(run, node.name, 'firewall rules');
+        const persisted = res.stdout.includes('not-persistent') ? 'not persistent (no systemd)' : 'persistent';
+        return `ports ${fw.ports.join(',')} from ${fw.allowed.length} nodes; ${up!.action === 'unchanged' ? 'unchanged' : 'applied'}, ${persisted}`;
+      },
+    }],
+  }];
+}

@@ -1,0 +1,28 @@
+import type { NodeConfig } from '../../config/model.js';
+import type { Phase } from '../../engine/types.js';
+import { haproxyRoutesToLeader, nodeByAddress } from '../../cluster/health.js';
+import { waitUntil } from '../../cluster/wait.js';
+import { isConverged, type BootstrapRun } from '../context.js';
+import { CONVERGED, WAITS, conn, has, upStep, type Ctx } from '../steps.js';
+
+/** 7. HAProxy on every node (one at a time on a running cluster): :5000 must reach the leader. */
+export function haproxyPhase(run: BootstrapRun): Phase<NodeConfig>[] {
+  return [{
+    title: run.existing.leader ? 'HAProxy (one node at a time)' : 'HAProxy',
+    nodes: run.env.nodes.filter(has('haproxy')),
+    serial: Boolean(run.existing.leader),
+    steps: [
+      upStep(run, 'compose up haproxy', () => ['haproxy']),
+      {
+        title: ':5000 reaches the leader',
+        timeoutMs: (WAITS.haproxy + 20) * 1000,
+        skip: ({ node }: Ctx) => (isConverged(run, node) ? `${CONVERGED} (the report reads its routing)` : false),
+        run: async ({ node, signal, log }: Ctx) => {
+          const c = await conn(run, node);
+          const addr = await waitUntil(`HAProxy on ${node.name}`, () => haproxyRoutesToLeader(c), { timeoutMs: WAITS.haproxy * 1000, intervalMs: 500, signal, log });
+          return `→ ${nodeByAddress(run.env.nodes, addr)}`;
+        },
+      },
+    ],
+  }];
+}
