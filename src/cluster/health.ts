@@ -7,35 +7,8 @@ import { notYet, ready, type Check } from './wait.js';
 /**
  * The cluster's health checks, each one read on a node (never through a port opened to the
  * operator) and answering ready / not yet with the reason. bootstrap, deploy and failover-test
- * wait on them.
+ * wait on them. Patroni's own checks live in patroni.ts.
  */
-
-export interface PatroniMember {
-  name: string;
-  role: string;
-  state: string;
-  host?: string;
-  timeline?: number;
-  lag?: number | string;
-  /** PostgreSQL parameters changed that need a restart of this member. */
-  pending_restart?: boolean;
-}
-
-export const patroniClusterCommand = () => run('curl', '-fsS', '--max-time', '3', 'http://127.0.0.1:8008/cluster');
-
-export async function patroniMembers(conn: SshConnection): Promise<PatroniMember[]> {
-  const res = await conn.run(patroniClusterCommand(), { timeoutMs: 10_000 });
-  return (JSON.parse(res.stdout) as { members?: PatroniMember[] }).members ?? [];
-}
-
-/** A member that holds the leader key and runs. */
-export const isLeader = (m: PatroniMember) => (m.role === 'leader' || m.role === 'standby_leader') && m.state === 'running';
-const isStreaming = (m: PatroniMember, maxLagBytes: number) =>
-  (m.role === 'replica' || m.role === 'sync_standby' || m.role === 'quorum_standby') && m.state === 'streaming' && (typeof m.lag !== 'number' || m.lag <= maxLagBytes);
-
-export function describeMembers(ms: PatroniMember[]): string {
-  return ms.length === 0 ? 'no members' : ms.map((m) => `${m.name} ${m.role}/${m.state}`).join(', ');
-}
 
 /**
  * etcd: every member answers /health with true — etcd's own check, which needs a leader and a
@@ -60,24 +33,6 @@ export async function etcdQuorum(conn: SshConnection, members: readonly NodeConf
   return notYet(`etcd not healthy on ${sick.join(', ')}`);
 }
 
-/** Patroni: this cluster has a running leader; returns its name. */
-export async function patroniLeader(conn: SshConnection): Promise<Check<string>> {
-  const ms = await patroniMembers(conn);
-  const leaders = ms.filter(isLeader);
-  if (leaders.length === 1) return ready(leaders[0]!.name);
-  return notYet(leaders.length > 1 ? `two leaders: ${describeMembers(ms)}` : `no leader yet (${describeMembers(ms)})`);
-}
-
-/** Patroni: one leader and every other expected member streaming with lag under the limit. */
-export async function patroniStreaming(conn: SshConnection, expected: readonly string[], maxLagBytes = 1024 * 1024): Promise<Check<PatroniMember[]>> {
-  const ms = await patroniMembers(conn);
-  const leaders = ms.filter(isLeader);
-  const missing = expected.filter((n) => !ms.some((m) => m.name === n));
-  const lagging = ms.filter((m) => !isLeader(m) && !isStreaming(m, maxLagBytes));
-  if (leaders.length === 1 && missing.length === 0 && lagging.length === 0) return ready(ms);
-  return notYet(`${describeMembers(ms)}${missing.length ? `; not yet a member: ${missing.join(', ')}` : ''}`);
-}
-
 /** HAProxy on this node: :5000 reaches a writable primary; returns the address it answered from. */
 export async function haproxyRoutesToLeader(conn: SshConnection): Promise<Check<string>> {
   const res = await conn.exec(psqlQueryCommand(5000, 'select pg_is_in_recovery(), inet_server_addr()'), { timeoutMs: 15_000 });
@@ -85,6 +40,12 @@ export async function haproxyRoutesToLeader(conn: SshConnection): Promise<Check<
   const [recovery, addr = ''] = res.stdout.trim().split('|');
   if (recovery !== 'f') return notYet(`:5000 reaches a replica (${addr})`);
   return ready(addr.replace(/\/\d+$/, ''));
+}
+
+/** HAProxy on this node: :5000 reaches the node whose cluster address is `address`. */
+export async function haproxyRoutesTo(conn: SshConnection, address: string): Promise<Check<string>> {
+  const r = await haproxyRoutesToLeader(conn);
+  return r.ready && r.value !== address ? notYet(`routes to ${r.value}`) : r;
 }
 
 /** The node whose cluster address is addr (HAProxy's answer), for messages. */

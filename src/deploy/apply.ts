@@ -1,4 +1,5 @@
-import { etcdQuorum, haproxyRoutesToLeader, patroniMembers } from '../cluster/health.js';
+import { etcdQuorum, haproxyRoutesToLeader } from '../cluster/health.js';
+import { patroniMembers } from '../cluster/patroni.js';
 import { parseApiResponse, patroniApiCommand } from '../cluster/patroni-api.js';
 import { ServiceError, upServices } from '../cluster/services.js';
 import { notYet, ready, waitUntil } from '../cluster/wait.js';

@@ -1,4 +1,4 @@
-import { patroniMembers, describeMembers, type PatroniMember } from '../cluster/health.js';
+import { describeMembers, isLeader, leaderName, patroniMembers, type PatroniMember } from '../cluster/patroni.js';
 import { parseApiResponse, patroniApiCommand } from '../cluster/patroni-api.js';
 import { psqlQueryCommand } from '../cluster/psql.js';
 import type { NodeConfig } from '../config/model.js';
@@ -14,8 +14,7 @@ import type { SshConnection } from '../ssh/connection.js';
 import { changedParameters, dcsPatch, desiredDcs, type Dcs } from './patroni-dcs.js';
 import { manifestText, stageFiles } from './release.js';
 
-const healthy = (ms: PatroniMember[]) =>
-  ms.filter((m) => m.role === 'leader' && m.state === 'running').length === 1 && ms.every((m) => m.role === 'leader' || m.state === 'streaming');
+const healthy = (ms: PatroniMember[]) => leaderName(ms) !== undefined && ms.every((m) => isLeader(m) || m.state === 'streaming');
 
 /**
  * Before anything changes: the cluster is healthy, the new release is uploaded next to the running
@@ -76,7 +75,7 @@ export function preparePlan(run: DeployRun, opts: { upload: boolean }): Plan<Nod
                   'twincigo status shows what is wrong; twincigo bootstrap repairs a missing member',
                 ]);
               }
-              run.leader = ms.find((m) => m.role === 'leader')!.name;
+              run.leader = leaderName(ms)!;
               run.pendingRestart = ms.filter((m) => m.pending_restart).map((m) => m.name);
               const yml = [...patroniYml.values()][0];
               if (!yml) return `leader ${run.leader}`;

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { haproxyRoutesToLeader, patroniLeader, patroniMembers, patroniStreaming, type PatroniMember } from '../cluster/health.js';
+import { haproxyRoutesTo, haproxyRoutesToLeader } from '../cluster/health.js';
+import { FAILOVER_MAX_LAG, isLeaderRole, leaderIs, leaderName, patroniLeader, patroniMembers, patroniStreaming, requestSwitchover, type PatroniMember } from '../cluster/patroni.js';
 import { parseApiResponse, patroniApiCommand } from '../cluster/patroni-api.js';
 import { upServices } from '../cluster/services.js';
-import { parseSwitchoverResponse, switchoverCommand } from '../cluster/switchover.js';
 import { notYet, ready, waitUntil } from '../cluster/wait.js';
 import type { NodeConfig } from '../config/model.js';
 import type { Phase } from '../engine/types.js';
@@ -13,8 +13,6 @@ import type { SshConnection } from '../ssh/connection.js';
 
 /** Seconds: a member back and streaming; the switchover; HAProxy following it. */
 export const ROLLING_WAITS = { member: 300, switchover: 90, haproxy: 30 } as const;
-/** A replica is caught up when its lag is under this (Patroni's maximum_lag_on_failover). */
-export const MAX_LAG_BYTES = 1024 * 1024;
 
 type Wait = { signal: AbortSignal; log: (line: string) => void };
 
@@ -40,7 +38,7 @@ export function patroniRollingPhase(run: DeployRun): Phase<NodeConfig> | null {
           const wait: Wait = { signal, log };
           const probe = await run.pool.get(members[0]!);
           const ms = await patroniMembers(probe);
-          const leader = ms.find((m) => m.role === 'leader')?.name;
+          const leader = leaderName(ms);
           if (!leader) throw new TwincigoError('no Patroni leader: not restarting anything');
           const needs = (name: string, list: PatroniMember[]) => recreate.has(name) || Boolean(list.find((m) => m.name === name)?.pending_restart);
           const done: string[] = [];
@@ -62,7 +60,7 @@ export function patroniRollingPhase(run: DeployRun): Phase<NodeConfig> | null {
           // Patroni demotes the old leader after the new one leads: wait until it streams as a replica
           await waitUntil(`${leader} back as a replica`, async () => {
             const m = (await patroniMembers(probe)).find((x) => x.name === leader);
-            return m && m.role !== 'leader' && m.state === 'streaming' ? ready(m) : notYet(m ? `${leader} ${m.role}/${m.state}` : `${leader} not a member`);
+            return m && !isLeaderRole(m.role) && m.state === 'streaming' ? ready(m) : notYet(m ? `${leader} ${m.role}/${m.state}` : `${leader} not a member`);
           }, { timeoutMs: ROLLING_WAITS.member * 1000, intervalMs: 500, ...wait });
           const after = await patroniMembers(probe);
           if (needs(leader, after)) await restartMember(run, nodeNamed(run, leader), recreate.has(leader), wait);
@@ -119,7 +117,7 @@ async function restartMember(run: DeployRun, node: NodeConfig, recreate: boolean
     }
     let pending = false;
     await waitUntil(`${node.name} back and streaming (lag < 1 MB)`, async () => {
-      const check = await patroniStreaming(conn, names, MAX_LAG_BYTES);
+      const check = await patroniStreaming(conn, names, FAILOVER_MAX_LAG);
       if (!check.ready) return check;
       pending = Boolean(check.value.find((m) => m.name === node.name)?.pending_restart);
       return pending ? notYet(`${node.name} still pending restart`) : ready(true);
@@ -150,21 +148,13 @@ async function restartPostgres(conn: SshConnection, node: NodeConfig, w: Wait): 
 
 async function switchover(run: DeployRun, leader: string, candidate: string, w: Wait): Promise<string> {
   w.log(`switchover ${leader} → ${candidate}`);
-  const conn = await run.pool.get(nodeNamed(run, leader));
-  const answer = parseSwitchoverResponse((await conn.run(switchoverCommand(leader, candidate), { timeoutMs: ROLLING_WAITS.switchover * 1000 })).stdout);
-  if (answer.status !== 200) throw new TwincigoError(`Patroni refused the switchover ${leader} → ${candidate} (HTTP ${answer.status}): ${answer.message}`);
+  await requestSwitchover(await run.pool.get(nodeNamed(run, leader)), leader, candidate, ROLLING_WAITS.switchover * 1000);
   const cand = nodeNamed(run, candidate);
   const candConn = await run.pool.get(cand);
-  await waitUntil(`${candidate} leading`, async () => {
-    const l = await patroniLeader(candConn);
-    return l.ready && l.value === candidate ? l : notYet(l.ready ? `leader ${l.value}` : l.why);
-  }, { timeoutMs: ROLLING_WAITS.switchover * 1000, intervalMs: 200, ...w });
+  await waitUntil(`${candidate} leading`, () => leaderIs(candConn, { name: candidate }), { timeoutMs: ROLLING_WAITS.switchover * 1000, intervalMs: 200, ...w });
   for (const n of run.env.nodes.filter((x) => x.roles.includes('haproxy'))) {
     const c = await run.pool.get(n);
-    await waitUntil(`${n.name}: HAProxy :5000 → ${candidate}`, async () => {
-      const r = await haproxyRoutesToLeader(c);
-      return r.ready && r.value === cand.privateAddress ? r : notYet(r.ready ? `routes to ${r.value}` : r.why);
-    }, { timeoutMs: ROLLING_WAITS.haproxy * 1000, intervalMs: 250, ...w });
+    await waitUntil(`${n.name}: HAProxy :5000 → ${candidate}`, () => haproxyRoutesTo(c, cand.privateAddress), { timeoutMs: ROLLING_WAITS.haproxy * 1000, intervalMs: 250, ...w });
   }
   note(run, leader, `switchover → ${candidate}`);
   run.leader = candidate;

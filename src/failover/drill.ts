@@ -1,7 +1,6 @@
 import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
-import { patroniMembers, patroniStreaming, type PatroniMember } from '../cluster/health.js';
+import { patroniMembers, patroniStreaming, requestSwitchover, type PatroniMember } from '../cluster/patroni.js';
 import { psqlQueryCommand } from '../cluster/psql.js';
-import { parseSwitchoverResponse, switchoverCommand } from '../cluster/switchover.js';
 import { notYet, ready, waitUntil } from '../cluster/wait.js';
 import { ProbeSession, summarizeProbe, type ProbeEvent } from '../cluster/write-probe.js';
 import type { Plan } from '../engine/types.js';
@@ -136,10 +135,7 @@ export function drillPlan(pool: SshPool, env: EnvironmentConfig, t: DrillTarget,
               const leaderConn = await pool.get(t.leader);
               st.faultAt = Date.now();
               st.watch?.start();
-              const res = await leaderConn.run(switchoverCommand(t.leader.name), { timeoutMs: 80_000 });
-              const answer = parseSwitchoverResponse(res.stdout);
-              if (answer.status !== 200) throw new TwincigoError(`Patroni refused the switchover (HTTP ${answer.status}): ${answer.message}`);
-              return answer.message;
+              return requestSwitchover(leaderConn, t.leader.name, undefined, 80_000);
             },
           },
         ],

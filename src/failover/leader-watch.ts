@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isLeader, type PatroniMember } from '../cluster/health.js';
+import { isLeader, type PatroniMember } from '../cluster/patroni.js';
 
 export const runningLeader = (ms: readonly PatroniMember[]) => ms.find(isLeader);
 

@@ -1,5 +1,5 @@
 import { EXIT } from '../errors.js';
-import { mergeAudit, readAuditCommand } from '../toolbox/audit.js';
+import { mergeAudit, readAuditCommand } from '../audit/read.js';
 import type { Session } from '../session/session.js';
 import { operate } from '../session/operation.js';
 

@@ -1,6 +1,6 @@
 import type { SshPool } from '../ssh/pool.js';
 import type { NodeConfig } from '../config/model.js';
-import { patroniMembers } from '../cluster/health.js';
+import { findLeader } from '../cluster/patroni.js';
 import { EXIT, TwincigoError, UsageError } from '../errors.js';
 import { nodePrefixes, PrefixedLines } from '../output/lines.js';
 import { execIn } from '../remote/compose.js';
@@ -26,14 +26,8 @@ async function targets(ctx: Session, pool: SshPool, o: ExecOptions): Promise<Nod
     if (!n) throw new UsageError(`no node ${o.node} in ${ctx.config.env.name}`, [`nodes: ${ctx.config.env.nodes.map((x) => x.name).join(', ')}`]);
     return [n];
   }
-  for (const n of ctx.config.env.nodes.filter((x) => x.roles.includes('patroni'))) {
-    try {
-      const leader = (await patroniMembers(await pool.get(n))).find((m) => m.role === 'leader' && m.state === 'running');
-      if (leader) return [ctx.config.env.nodes.find((x) => x.name === leader.name)!];
-    } catch {
-      /* ask the next node */
-    }
-  }
+  const leader = await findLeader(pool, ctx.config.env.nodes);
+  if (leader) return [leader];
   throw new TwincigoError('no Patroni leader found: the cluster has none, or no node answered');
 }
 

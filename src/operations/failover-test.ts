@@ -1,4 +1,4 @@
-import { auditEverywhere, auditLine } from '../cluster/lock.js';
+import { auditEverywhere, auditLine } from '../audit/write.js';
 import { assertSucceeded, runPlan } from '../engine/run.js';
 import { EXIT } from '../errors.js';
 import { drillPlan, prepareDrill, type DrillResult } from '../failover/drill.js';

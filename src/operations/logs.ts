@@ -1,7 +1,7 @@
 import { EXIT, UsageError } from '../errors.js';
 import { nodePrefixes, PrefixedLines } from '../output/lines.js';
 import { servicesFor } from '../stack/compose-files.js';
-import { logsCommand, type LogsOptions } from '../toolbox/logs.js';
+import { logsCommand, type LogsOptions } from '../remote/logs.js';
 import type { Session } from '../session/session.js';
 import { operate } from '../session/operation.js';
 

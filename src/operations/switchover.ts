@@ -1,6 +1,6 @@
 import { assertSucceeded, runPlan } from '../engine/run.js';
 import { EXIT, UsageError } from '../errors.js';
-import { prepareSwitchover, switchoverPlan, type SwitchoverReport } from '../toolbox/switchover.js';
+import { prepareSwitchover, switchoverPlan, type SwitchoverReport } from '../switchover/plan.js';
 import type { Session } from '../session/session.js';
 import { operate } from '../session/operation.js';
 

@@ -1,4 +1,5 @@
-import { auditEverywhere, auditLine, operator, withLock } from '../cluster/lock.js';
+import { auditEverywhere, auditLine } from '../audit/write.js';
+import { operator, withLock } from '../cluster/lock.js';
 import type { SshPool } from '../ssh/pool.js';
 import { guardProd, type Session } from './session.js';
 import { interruptSignal, sshPool } from './ssh.js';

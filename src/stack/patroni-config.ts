@@ -1,3 +1,4 @@
+import { FAILOVER_MAX_LAG } from '../cluster/patroni.js';
 import { stringify } from 'yaml';
 import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
 import { PATRONI_TIMINGS } from './timings.js';
@@ -54,7 +55,7 @@ export function patroniConfig(env: EnvironmentConfig, node: NodeConfig, settings
     bootstrap: {
       dcs: {
         ...PATRONI_TIMINGS,
-        maximum_lag_on_failover: 1048576,
+        maximum_lag_on_failover: FAILOVER_MAX_LAG,
         synchronous_mode: prod,
         ...(prod ? { synchronous_mode_strict: false } : {}),
         failsafe_mode: true,

@@ -1,8 +1,7 @@
+import { FAILOVER_MAX_LAG, isLeaderRole } from '../cluster/patroni.js';
 import type { NodeConfig } from '../config/model.js';
 import type { ClusterStatus, MemberStatus, NodeProbe } from './model.js';
 
-/** Replicas further behind than Patroni's maximum_lag_on_failover cannot be promoted. */
-export const FAILOVER_MAX_LAG = 1024 * 1024;
 export const CLOCK_SKEW_WARN_MS = 1000;
 
 /**
@@ -22,7 +21,7 @@ export function summarize(environment: string, nodes: NodeConfig[], probes: Node
   const warnings: string[] = [];
   const members: MemberStatus[] = probes.map((p) => p.member);
   const views = probes.flatMap((p) => (p.cluster ? [p.cluster] : []));
-  const leaderOf = (v: (typeof views)[number]) => v.members.find((m) => m.role === 'leader' || m.role === 'standby_leader')?.name ?? null;
+  const leaderOf = (v: (typeof views)[number]) => v.members.find((m) => isLeaderRole(m.role))?.name ?? null;
   const leaders = [...new Set(views.map(leaderOf).filter((l): l is string => l !== null))];
   if (leaders.length > 1) warnings.push(`Patroni members disagree about the leader: ${leaders.join(' vs ')}`);
   const view = views.find((v) => leaderOf(v) !== null) ?? views[0] ?? null;

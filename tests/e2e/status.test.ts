@@ -21,10 +21,14 @@ beforeAll(() => lab.upAll(), 400_000);
 afterAll(() => lab.release());
 
 /** Waits for a healthy status (HAProxy needs a check or two after a start) and returns it. */
+/** What a status that is not yet what a test waits for looked like: the timeout says it. */
+const seen = (r: Awaited<ReturnType<typeof status>>) => new Error(`exit ${r.code}, leader ${r.s.leader}, warnings: ${(r.s.warnings ?? []).join('; ') || 'none'}`);
+
 const healthyStatus = () =>
   waitFor('a healthy status', async () => {
     const r = await status();
-    return r.code === 0 ? r : false;
+    if (r.code === 0) return r;
+    throw seen(r);
   }, 30_000, 1000);
 
 /**
@@ -35,7 +39,8 @@ const healthyStatus = () =>
 const currentLeader = async (): Promise<string> =>
   (await waitFor('a leader that every HAProxy routes to', async () => {
     const r = await status();
-    return r.s.leader && r.s.haproxy.agree && r.s.haproxy.primary === r.s.leader ? r : false;
+    if (r.s.leader && r.s.haproxy.agree && r.s.haproxy.primary === r.s.leader) return r;
+    throw seen(r);
   }, 90_000, 1000)).s.leader;
 
 describe('twincigo status on the lab', () => {

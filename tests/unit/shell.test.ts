@@ -59,7 +59,8 @@ describe('compose', () => {
 
 describe('lock commands', () => {
   it('take the lock with an atomic mkdir, then write its details from stdin', async () => {
-    const { acquireCommand, releaseCommand, appendAuditCommand } = await import('../../src/cluster/lock.js');
+    const { acquireCommand, releaseCommand } = await import('../../src/cluster/lock.js');
+    const { appendAuditCommand } = await import('../../src/audit/write.js');
     expect(render(acquireCommand('/opt/twincigo-crm'), { sudo: true })).toBe(
       'sudo -n -- mkdir -p -- /opt/twincigo-crm && sudo -n -- mkdir -- /opt/twincigo-crm/.lock && sudo -n -- sh -c \'cat > "$1"\' sh /opt/twincigo-crm/.lock/details.json',
     );

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseSwitchoverResponse, switchoverCommand } from '../../src/cluster/switchover.js';
+import { requestSwitchover } from '../../src/cluster/patroni.js';
 import { probeCollector, summarizeProbe, writeProbeCommand, type ProbeEvent } from '../../src/cluster/write-probe.js';
 import { nodePrefixes, PrefixedLines } from '../../src/output/lines.js';
 import { execIn } from '../../src/remote/compose.js';
 import { render } from '../../src/remote/shell.js';
-import { mergeAudit, readAuditCommand } from '../../src/toolbox/audit.js';
-import { logsCommand } from '../../src/toolbox/logs.js';
+import { mergeAudit, readAuditCommand } from '../../src/audit/read.js';
+import { logsCommand } from '../../src/remote/logs.js';
 
 describe('logs', () => {
   it('docker logs of the service container, stderr merged, options as given', () => {
@@ -57,17 +57,25 @@ describe('exec in a service', () => {
 });
 
 describe('switchover', () => {
-  it('posts to Patroni on the node, credentials from the container via stdin config', () => {
-    const cmd = render(switchoverCommand('hil-1', 'ash-1'));
+  /** A connection that records the command and answers as Patroni's REST API would (body, then the HTTP code). */
+  const answering = (stdout: string) => {
+    const seen: string[] = [];
+    return { seen, conn: { run: async (cmd: Parameters<typeof render>[0]) => (seen.push(render(cmd)), { stdout, stderr: '', code: 0 }) } as never };
+  };
+
+  it('posts to Patroni on the node, credentials from the container via stdin config', async () => {
+    const { seen, conn } = answering('Successfully switched over to "ash-1"\n200');
+    expect(await requestSwitchover(conn, 'hil-1', 'ash-1', 1000)).toBe('Successfully switched over to "ash-1"');
+    const cmd = seen[0]!;
     expect(cmd.startsWith("docker exec twincigo-patroni-1 sh -c 'printf")).toBe(true);
     expect(cmd).toContain('curl -sS -K - ');
     expect(cmd.endsWith(` sh POST '{"leader":"hil-1","candidate":"ash-1"}' /switchover`)).toBe(true);
     expect(cmd).not.toMatch(/PASSWORD=/);
   });
 
-  it('reads the HTTP code from the last line', () => {
-    expect(parseSwitchoverResponse('Successfully switched over to "ash-1"\n200')).toEqual({ status: 200, message: 'Successfully switched over to "ash-1"' });
-    expect(parseSwitchoverResponse('candidate name does not match with sync_standby\n412\n')).toEqual({ status: 412, message: 'candidate name does not match with sync_standby' });
+  it('reads the HTTP code from the last line; a refusal says why', async () => {
+    const { conn } = answering('candidate name does not match with sync_standby\n412\n');
+    await expect(requestSwitchover(conn, 'hil-1', 'ash-1', 1000)).rejects.toThrow('Patroni refused the switchover hil-1 → ash-1 (HTTP 412): candidate name does not match with sync_standby');
   });
 });
 

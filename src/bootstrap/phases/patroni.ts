@@ -1,6 +1,6 @@
 import type { NodeConfig } from '../../config/model.js';
 import type { Phase, Step } from '../../engine/types.js';
-import { patroniLeader, patroniStreaming } from '../../cluster/health.js';
+import { patroniLeader, patroniStreaming } from '../../cluster/patroni.js';
 import { waitUntil } from '../../cluster/wait.js';
 import type { BootstrapRun } from '../context.js';
 import { WAITS, conn, has, unlessRestarted, upStep, type Ctx } from '../steps.js';

@@ -1,4 +1,4 @@
-import { auditFile } from '../cluster/lock.js';
+import { auditFile } from './write.js';
 import { root, type Command } from '../remote/shell.js';
 
 /** The last lines of a node's audit log; a node without one prints nothing. */
