@@ -4,6 +4,7 @@ import type { SshConnection } from '../ssh/connection.js';
 import type { SshPool } from '../ssh/pool.js';
 import type { NodeBundle } from '../stack/bundle.js';
 import type { NodeFacts } from './preflight-probe.js';
+import type { Change } from './changes.js';
 import type { ExistingCluster } from './preflight.js';
 
 export interface BootstrapOptions {
@@ -27,7 +28,7 @@ export interface BootstrapRun {
   /** Nodes that run exactly this bundle already (recorded digest equal, every container running). */
   converged: Set<string>;
   /** What changed on each node (uploads, started containers, firewall); empty lists: a no-op run. */
-  changes: Map<string, string[]>;
+  changes: Map<string, Change[]>;
   /** Log excerpts of failing containers, printed after the progress. */
   diagnostics: Array<{ node: string; title: string; text: string }>;
   /** docker save | docker load over SSH (injected: it needs the operator's Docker). */
@@ -42,11 +43,11 @@ export function bundleOf(run: BootstrapRun, node: NodeConfig): NodeBundle {
 
 /** Converged at preflight and nothing rewritten since (a file edited on the node was put back: not converged). */
 export function isConverged(run: BootstrapRun, node: NodeConfig): boolean {
-  return run.converged.has(node.name) && !(run.changes.get(node.name) ?? []).some((c) => /^(uploaded|mode-fixed) /.test(c));
+  return run.converged.has(node.name) && !changesOf(run, node.name).some((c) => c.kind === 'file');
 }
 
-export const appliedFile = (baseDir: string) => `${baseDir}/.applied.json`;
+export const changesOf = (run: BootstrapRun, node: string): Change[] => run.changes.get(node) ?? [];
 
-export function noteChange(run: BootstrapRun, node: string, what: string): void {
+export function noteChange(run: BootstrapRun, node: string, what: Change): void {
   run.changes.set(node, [...(run.changes.get(node) ?? []), what]);
 }

@@ -7,7 +7,8 @@ import { clusterStatus } from '../status/collect.js';
 import type { ClusterStatus } from '../status/model.js';
 import { settledStatus } from '../status/settle.js';
 import { statusTable } from '../status/table.js';
-import type { BootstrapOptions, BootstrapRun } from './context.js';
+import { describeChange } from './changes.js';
+import { changesOf, type BootstrapOptions, type BootstrapRun } from './context.js';
 import { installDockerCommand } from './install-docker.js';
 import { bootstrapPlan } from './plan.js';
 import { preflightPlan } from './preflight-plan.js';
@@ -95,7 +96,7 @@ async function report(op: Operation, run: BootstrapRun, o: Outcome): Promise<voi
   const env = run.env;
   ui.json({
     ok: true, environment: env.name, changed: o.changes > 0, durationMs: Math.round(performance.now() - o.started),
-    changes: Object.fromEntries(env.nodes.map((n) => [n.name, run.changes.get(n.name) ?? []])),
+    changes: Object.fromEntries(env.nodes.map((n) => [n.name, changesOf(run, n.name).map(describeChange)])),
     warnings: o.findings.filter((f) => f.level === 'warning').map(describeFinding), steps: o.result.steps,
     healthy: o.status.healthy, statusWarnings: o.status.warnings, settleWaitMs: o.waitedMs, status: o.status,
   });

@@ -4,7 +4,7 @@ import type { Step, StepContext } from '../engine/types.js';
 import { ServiceError, upServices } from '../cluster/services.js';
 import { containerName } from '../remote/compose.js';
 import { reloadCommand, servicesToReload } from '../stack/reload.js';
-import { bundleOf, isConverged, noteChange, type BootstrapRun } from './context.js';
+import { bundleOf, changesOf, isConverged, noteChange, type BootstrapRun } from './context.js';
 
 /** The pieces bootstrap's steps are made of. */
 export type Ctx = StepContext<NodeConfig>;
@@ -18,7 +18,7 @@ export const conn = (run: BootstrapRun, node: NodeConfig) => run.pool.get(node);
 export const files = (run: BootstrapRun, node: NodeConfig) => bundleOf(run, node).composeFiles;
 export const has = (role: Role) => (n: NodeConfig) => n.roles.includes(role);
 /** Did this run (re)start the service's container on the node? */
-const restarted = (run: BootstrapRun, node: NodeConfig, service: string) => (run.changes.get(node.name) ?? []).includes(`started ${containerName(service)}`);
+const restarted = (run: BootstrapRun, node: NodeConfig, service: string) => changesOf(run, node.name).some((c) => c.kind === 'started' && c.container === containerName(service));
 /** In a rolling restart, a member that was not restarted needs no wait (the report checks the whole cluster). */
 export const unlessRestarted = (run: BootstrapRun, service: string) => ({ node }: Ctx) => (restarted(run, node, service) ? false : `${service} not restarted`);
 
@@ -33,14 +33,14 @@ export function upStep(run: BootstrapRun, title: string, services: (n: NodeConfi
       const c = await conn(run, node);
       try {
         const { changed } = await upServices(c, run.env.baseDir, files(run, node), services(node), { ...(waitSec ? { waitSec } : {}), signal });
-        for (const name of changed) noteChange(run, node.name, `started ${name}`);
+        for (const name of changed) noteChange(run, node.name, { kind: 'started', container: name });
         // a changed config file of a running, not recreated service: compose cannot see it — reload
         const base = `${run.env.baseDir}/`;
-        const uploaded = (run.changes.get(node.name) ?? []).filter((x) => x.startsWith(`uploaded ${base}`)).map((x) => x.slice(`uploaded ${base}`.length));
+        const uploaded = changesOf(run, node.name).flatMap((c) => (c.kind === 'file' && c.action === 'uploaded' && c.path.startsWith(base) ? [c.path.slice(base.length)] : []));
         const reloads = servicesToReload(uploaded, services(node)).filter((r) => !changed.includes(containerName(r.service)));
         for (const r of reloads) {
           await c.run(reloadCommand(r), { timeoutMs: 120_000 });
-          noteChange(run, node.name, `${r.how === 'restart' ? 'restarted' : 'reloaded'} ${r.service} (${r.file})`);
+          noteChange(run, node.name, { kind: r.how === 'restart' ? 'restarted' : 'reloaded', service: r.service, file: r.file });
         }
         const notes = [...(changed.length > 0 ? [`started ${changed.join(', ')}`] : []), ...reloads.map((r) => `${r.how === 'restart' ? 'restarted' : 'reloaded'} ${r.service}`)];
         return notes.length > 0 ? notes.join('; ') : 'already running, unchanged';

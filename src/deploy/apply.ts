@@ -9,9 +9,8 @@ import { TwincigoError, errorMessage } from '../errors.js';
 import { reloadCommand } from '../stack/reload.js';
 import { containerName } from '../remote/compose.js';
 import { root } from '../remote/shell.js';
-import { appliedFile } from '../bootstrap/context.js';
 import { upload } from '../ssh/upload.js';
-import { bundleDigest } from '../stack/bundle.js';
+import { appliedFile, bundleDigest } from '../stack/bundle.js';
 import { ROLLING, describeNode, hasChanges, previousComposeFiles, type NodeChanges, type ReloadEntry } from './changes.js';
 import { note, nodeNamed, targetId, type DeployRun } from './context.js';
 import { describePatch } from './patroni-dcs.js';
@@ -32,102 +31,101 @@ type Ctx = StepContext<NodeConfig>;
  * one at a time, replicas first, the leader after a switchover. Last, old releases are pruned.
  */
 export function applyPlan(run: DeployRun, opts: { record: boolean }): Plan<NodeConfig> {
-  const base = run.env.baseDir;
   // every node in scope gets the release (the same id everywhere); unchanged ones restart nothing
   const changing = run.nodes.some((n) => hasChanges(run.changes.get(n.name)!)) ? run.nodes : [];
-  const phases: Phase<NodeConfig>[] = [];
-  const patch = run.dcs?.patch ?? {};
-  if (Object.keys(patch).length > 0) {
-    phases.push({
-      title: 'Patroni cluster config',
-      then: [
-        {
-          title: `PATCH /config: ${describePatch(patch, run.dcs!.current).join(', ')}`,
-          timeoutMs: (DEPLOY_WAITS.pendingRestart + 60) * 1000,
-          run: async ({ signal, log }) => {
-            const leader = nodeNamed(run, run.leader!);
-            const conn = await run.pool.get(leader);
-            const res = parseApiResponse((await conn.run(patroniApiCommand('PATCH', '/config', patch), { timeoutMs: 30_000 })).stdout);
-            if (res.status !== 200) throw new TwincigoError(`Patroni refused the config change (HTTP ${res.status}): ${res.body}`);
-            note(run, run.leader!, `Patroni config: ${describePatch(patch, run.dcs!.current).join(', ')}`);
-            const params = run.dcs!.restartParameters;
-            if (params.length === 0) return 'applied by reload';
-            // every member reloads within loop_wait and flags the parameters it cannot apply live
-            const expected = run.env.nodes.filter((n) => n.roles.includes('patroni')).length;
-            await waitUntil('every member to flag the restart', async () => {
-              const ms = await patroniMembers(conn);
-              const flagged = ms.filter((m) => m.pending_restart).length;
-              return flagged === expected ? ready(flagged) : notYet(`${flagged} of ${expected} members pending restart`);
-            }, { timeoutMs: DEPLOY_WAITS.pendingRestart * 1000, intervalMs: 500, signal, log });
-            return `${params.join(', ')} need a restart: every member pending restart`;
-          },
-        },
-      ],
-    });
-  }
-  if (changing.length > 0) {
-    phases.push({
-      title: 'Nodes, one at a time',
-      nodes: changing,
-      serial: true,
-      steps: [
-        {
-          title: run.targets.size ? 'activate the release to return to' : `activate release ${run.meta.id}`,
-          timeoutMs: 60_000,
-          run: async ({ node }: Ctx) => {
-            const c = run.changes.get(node.name)!;
-            const id = targetId(run, node.name);
-            const conn = await run.pool.get(node);
-            if (run.bundles.size > 0) await stage(run, node); // a node whose files did not differ gets the release now
-            if (!c.current) {
-              // first deploy on a bootstrapped node: its live files become a release to come back to
-              await conn.run(snapshotCommand(base, { ...run.meta, id: run.snapshotId, command: 'live files before the first deploy' }, c.livePaths), { timeoutMs: 30_000 });
-            }
-            const res = await conn.run(activateCommand(base, id), { timeoutMs: 30_000 });
-            const changed = res.stdout.split('\n').filter(Boolean).length;
-            note(run, node.name, `release ${id} (${changed} files)`);
-            return `${changed} files changed; current → releases/${id}`;
-          },
-        },
-        {
-          title: 'services: reload or recreate what changed, health-gated',
-          timeoutMs: (DEPLOY_WAITS.services * 2 + 240) * 1000,
-          skip: ({ node }: Ctx) => (hasChanges(run.changes.get(node.name)!) ? false : 'nothing changed on this node'),
-          run: async (ctx: Ctx) => {
-            const c = run.changes.get(ctx.node.name)!;
-            try {
-              return await applyServices(run, ctx.node, c, ctx);
-            } catch (err) {
-              await rollBack(run, ctx, c, err);
-              throw err;
-            }
-          },
-        },
-      ],
-    });
-  }
   const rolling = patroniRollingPhase(run);
-  if (rolling) phases.push(rolling);
-  phases.push({
-    title: 'Finish',
-    nodes: run.nodes,
+  const phases = [...dcsPhase(run), ...(changing.length > 0 ? [nodesPhase(run, changing)] : []), ...(rolling ? [rolling] : []), finishPhase(run, opts)];
+  return { title: `${run.meta.command} ${run.env.name}: release ${run.meta.id}`, phases };
+}
+
+/** Patroni's cluster config first (PATCH /config); a parameter that needs a restart: wait until every member flags it. */
+function dcsPhase(run: DeployRun): Phase<NodeConfig>[] {
+  const patch = run.dcs?.patch ?? {};
+  if (Object.keys(patch).length === 0) return [];
+  return [{
+    title: 'Patroni cluster config',
+    then: [{
+      title: `PATCH /config: ${describePatch(patch, run.dcs!.current).join(', ')}`,
+      timeoutMs: (DEPLOY_WAITS.pendingRestart + 60) * 1000,
+      run: async ({ signal, log }) => {
+        const conn = await run.pool.get(nodeNamed(run, run.leader!));
+        const res = parseApiResponse((await conn.run(patroniApiCommand('PATCH', '/config', patch), { timeoutMs: 30_000 })).stdout);
+        if (res.status !== 200) throw new TwincigoError(`Patroni refused the config change (HTTP ${res.status}): ${res.body}`);
+        note(run, run.leader!, { kind: 'patroni-config', change: describePatch(patch, run.dcs!.current).join(', ') });
+        const params = run.dcs!.restartParameters;
+        if (params.length === 0) return 'applied by reload';
+        // every member reloads within loop_wait and flags the parameters it cannot apply live
+        const expected = run.env.nodes.filter((n) => n.roles.includes('patroni')).length;
+        await waitUntil('every member to flag the restart', async () => {
+          const flagged = (await patroniMembers(conn)).filter((m) => m.pending_restart).length;
+          return flagged === expected ? ready(flagged) : notYet(`${flagged} of ${expected} members pending restart`);
+        }, { timeoutMs: DEPLOY_WAITS.pendingRestart * 1000, intervalMs: 500, signal, log });
+        return `${params.join(', ')} need a restart: every member pending restart`;
+      },
+    }],
+  }];
+}
+
+/** Node by node: activate the release, then reload/recreate what changed, health-gated; a failing node is rolled back. */
+function nodesPhase(run: DeployRun, changing: NodeConfig[]): Phase<NodeConfig> {
+  const activate = async ({ node }: Ctx) => {
+    const c = run.changes.get(node.name)!;
+    const id = targetId(run, node.name);
+    const conn = await run.pool.get(node);
+    if (run.bundles.size > 0) await stage(run, node); // a node whose files did not differ gets the release now
+    if (!c.current) {
+      // first deploy on a bootstrapped node: its live files become a release to come back to
+      await conn.run(snapshotCommand(run.env.baseDir, { ...run.meta, id: run.snapshotId, command: 'live files before the first deploy' }, c.livePaths), { timeoutMs: 30_000 });
+    }
+    const res = await conn.run(activateCommand(run.env.baseDir, id), { timeoutMs: 30_000 });
+    const changed = res.stdout.split('\n').filter(Boolean).length;
+    note(run, node.name, { kind: 'release', id, files: changed });
+    return `${changed} files changed; current → releases/${id}`;
+  };
+  const services = async (ctx: Ctx) => {
+    const c = run.changes.get(ctx.node.name)!;
+    try {
+      return await applyServices(run, ctx.node, c, ctx);
+    } catch (err) {
+      await rollBack(run, ctx, c, err);
+      throw err;
+    }
+  };
+  return {
+    title: 'Nodes, one at a time',
+    nodes: changing,
+    serial: true,
     steps: [
+      { title: run.targets.size ? 'activate the release to return to' : `activate release ${run.meta.id}`, timeoutMs: 60_000, run: activate },
       {
-        title: 'prune old releases; record what runs',
-        run: async ({ node }: Ctx) => {
-          const conn = await run.pool.get(node);
-          const pruned = (await conn.run(pruneCommand(base), { timeoutMs: 30_000 })).stdout.split('\n').filter(Boolean);
-          const digest = run.bundles.get(node.name);
-          if (opts.record && digest && hasChanges(run.changes.get(node.name)!)) {
-            const record = `${JSON.stringify({ digest: bundleDigest(digest), at: new Date().toISOString(), by: run.meta.by, command: run.meta.command, release: run.meta.id })}\n`;
-            await upload(conn, [{ remotePath: appliedFile(base), content: record, mode: 0o644 }]);
-          }
-          return pruned.length ? pruned.join(', ') : 'nothing pruned';
-        },
+        title: 'services: reload or recreate what changed, health-gated',
+        timeoutMs: (DEPLOY_WAITS.services * 2 + 240) * 1000,
+        skip: ({ node }: Ctx) => (hasChanges(run.changes.get(node.name)!) ? false : 'nothing changed on this node'),
+        run: services,
       },
     ],
-  });
-  return { title: `${run.meta.command} ${run.env.name}: release ${run.meta.id}`, phases };
+  };
+}
+
+/** Last: old releases pruned, and (a deploy) the applied bundle's digest recorded, as bootstrap does. */
+function finishPhase(run: DeployRun, opts: { record: boolean }): Phase<NodeConfig> {
+  return {
+    title: 'Finish',
+    nodes: run.nodes,
+    steps: [{
+      title: 'prune old releases; record what runs',
+      run: async ({ node }: Ctx) => {
+        const conn = await run.pool.get(node);
+        const pruned = (await conn.run(pruneCommand(run.env.baseDir), { timeoutMs: 30_000 })).stdout.split('\n').filter(Boolean);
+        const digest = run.bundles.get(node.name);
+        if (opts.record && digest && hasChanges(run.changes.get(node.name)!)) {
+          const record = `${JSON.stringify({ digest: bundleDigest(digest), at: new Date().toISOString(), by: run.meta.by, command: run.meta.command, release: run.meta.id })}\n`;
+          await upload(conn, [{ remotePath: appliedFile(run.env.baseDir), content: record, mode: 0o644 }]);
+        }
+        return pruned.length ? pruned.join(', ') : 'nothing pruned';
+      },
+    }],
+  };
 }
 
 async function applyServices(run: DeployRun, node: NodeConfig, c: NodeChanges, ctx: Ctx): Promise<string> {
@@ -136,18 +134,18 @@ async function applyServices(run: DeployRun, node: NodeConfig, c: NodeChanges, c
   const notes: string[] = [];
   for (const r of c.reload) {
     await conn.run(reloadCommand(r), { timeoutMs: 120_000 });
-    note(run, node.name, `${r.how === 'restart' ? 'restarted' : 'reloaded'} ${r.service}`);
+    note(run, node.name, { kind: r.how === 'restart' ? 'restarted' : 'reloaded', service: r.service });
     notes.push(`${r.how === 'restart' ? 'restarted' : 'reloaded'} ${r.service}`);
   }
   if (c.orphans.length > 0) {
     await conn.run(removeContainersCommand(c.orphans), { timeoutMs: 120_000 });
-    for (const o of c.orphans) note(run, node.name, `removed ${o}`);
+    for (const o of c.orphans) note(run, node.name, { kind: 'removed', service: o });
     notes.push(`removed ${c.orphans.join(', ')}`);
   }
   const services = c.recreate.filter((s) => !ROLLING.has(s));
   if (services.length > 0) {
     const { changed } = await upServices(conn, run.env.baseDir, files, services, { waitSec: DEPLOY_WAITS.services, signal: ctx.signal });
-    for (const name of changed) note(run, node.name, `recreated ${name}`);
+    for (const name of changed) note(run, node.name, { kind: 'recreated', service: name });
     notes.push(changed.length ? `recreated ${changed.join(', ')}` : 'compose found nothing to recreate');
   }
   await gates(run, node, [...services, ...c.reload.map((r) => r.service)], ctx);
@@ -187,7 +185,7 @@ async function rollBack(run: DeployRun, ctx: Ctx, c: NodeChanges, err: unknown):
     if (services.length) await upServices(conn, run.env.baseDir, previousComposeFiles(c), services, { waitSec: DEPLOY_WAITS.services });
     await gates(run, ctx.node, [...services, ...reloads.map((r) => r.service)], { ...ctx, signal: new AbortController().signal });
     run.rolledBack = { node: ctx.node.name, to, error: errorMessage(err) };
-    note(run, ctx.node.name, `rolled back to ${to}`);
+    note(run, ctx.node.name, { kind: 'rolled-back', to });
   } catch (again) {
     run.rolledBack = { node: ctx.node.name, to: `${to} (FAILED: ${errorMessage(again).split('\n')[0]})`, error: errorMessage(err) };
   }

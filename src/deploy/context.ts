@@ -32,13 +32,39 @@ export interface DeployRun {
   /** Members that flag a pending restart before this run changed anything (an earlier run stopped halfway). */
   pendingRestart: string[];
   /** What happened on each node (the report, the audit line). */
-  done: Map<string, string[]>;
+  done: Map<string, Done[]>;
   /** Set when a node was rolled back after a failure. */
   rolledBack?: { node: string; to: string; error: string };
   failure?: TwincigoError;
 }
 
-export function note(run: DeployRun, node: string, what: string): void {
+/** What a deploy did on a node, as data (the report prints describeDone; the restart count reads the kind). */
+export type Done =
+  | { kind: 'patroni-config'; change: string }
+  | { kind: 'release'; id: string; files: number }
+  | { kind: 'reloaded' | 'restarted' | 'recreated' | 'removed'; service: string }
+  | { kind: 'switchover'; to: string }
+  | { kind: 'rolled-back'; to: string };
+
+export function describeDone(d: Done): string {
+  switch (d.kind) {
+    case 'patroni-config':
+      return `Patroni config: ${d.change}`;
+    case 'release':
+      return `release ${d.id} (${d.files} files)`;
+    case 'switchover':
+      return `switchover → ${d.to}`;
+    case 'rolled-back':
+      return `rolled back to ${d.to}`;
+    default:
+      return `${d.kind} ${d.service}`;
+  }
+}
+
+/** A container restarted, recreated or reloaded, or the leader moved: what "restarts" counts. */
+export const isRestart = (d: Done): boolean => d.kind === 'reloaded' || d.kind === 'restarted' || d.kind === 'recreated' || d.kind === 'switchover';
+
+export function note(run: DeployRun, node: string, what: Done): void {
   run.done.set(node, [...(run.done.get(node) ?? []), what]);
 }
 

@@ -101,10 +101,10 @@ async function restartMember(run: DeployRun, node: NodeConfig, recreate: boolean
   if (recreate) {
     w.log(`${node.name}: recreating patroni`);
     await upServices(conn, run.env.baseDir, run.composeFiles.get(node.name)!, ['patroni'], { waitSec: ROLLING_WAITS.member, signal: w.signal });
-    note(run, node.name, 'recreated patroni');
+    note(run, node.name, { kind: 'recreated', service: 'patroni' });
   } else {
     await restartPostgres(conn, node, w);
-    note(run, node.name, 'restarted PostgreSQL');
+    note(run, node.name, { kind: 'restarted', service: 'PostgreSQL' });
   }
   const names = run.env.nodes.filter((n) => n.roles.includes('patroni')).map((n) => n.name);
   for (let attempt = 1; ; attempt++) {
@@ -156,7 +156,7 @@ async function switchover(run: DeployRun, leader: string, candidate: string, w: 
     const c = await run.pool.get(n);
     await waitUntil(`${n.name}: HAProxy :5000 → ${candidate}`, () => haproxyRoutesTo(c, cand.privateAddress), { timeoutMs: ROLLING_WAITS.haproxy * 1000, intervalMs: 250, ...w });
   }
-  note(run, leader, `switchover → ${candidate}`);
+  note(run, leader, { kind: 'switchover', to: candidate });
   run.leader = candidate;
   return candidate;
 }

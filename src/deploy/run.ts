@@ -6,7 +6,7 @@ import { EXIT, TwincigoError } from '../errors.js';
 import type { NodeBundle } from '../stack/bundle.js';
 import { applyPlan } from './apply.js';
 import { describeNode, hasChanges } from './changes.js';
-import type { DeployRun } from './context.js';
+import { describeDone, isRestart, type DeployRun } from './context.js';
 import { parseFiles, readFilesCommand } from './inspect.js';
 import { describePatch } from './patroni-dcs.js';
 import { preparePlan } from './prepare.js';
@@ -104,12 +104,12 @@ function report(run: DeployRun, ok: boolean, started: number, dryRun = false): D
     const c = run.changes.get(n.name);
     if (!c) continue;
     nodes[n.name] = {
-      changed: hasChanges(c), plan: describeNode(c), done: run.done.get(n.name) ?? [],
+      changed: hasChanges(c), plan: describeNode(c), done: (run.done.get(n.name) ?? []).map(describeDone),
       files: { changed: c.changedFiles, added: c.addedFiles, removed: c.removedFiles },
       recreate: c.recreate, reload: c.reload.map((r) => r.service), orphans: c.orphans,
     };
   }
-  const restarts = [...run.done.values()].flat().filter((d) => /^(recreated|restarted|reloaded|switchover)/.test(d)).length;
+  const restarts = [...run.done.values()].flat().filter(isRestart).length;
   return {
     ok, environment: run.env.name, release: run.meta.id, dryRun, leader: run.leader, nodes,
     patroniConfig: run.dcs ? describePatch(run.dcs.patch, run.dcs.current) : [], restarts, durationMs: Math.round(performance.now() - started),

@@ -3,7 +3,7 @@ import { patroniMembers, patroniStreaming, requestSwitchover, type PatroniMember
 import { psqlQueryCommand } from '../cluster/psql.js';
 import { notYet, ready, waitUntil } from '../cluster/wait.js';
 import { ProbeSession, summarizeProbe, type ProbeEvent } from '../cluster/write-probe.js';
-import type { Plan } from '../engine/types.js';
+import type { OnceStep, Plan } from '../engine/types.js';
 import { TwincigoError } from '../errors.js';
 import type { SshPool } from '../ssh/pool.js';
 import { LeaderWatch, runningLeader } from './leader-watch.js';
@@ -70,6 +70,28 @@ export async function prepareDrill(pool: SshPool, env: EnvironmentConfig, scenar
   return { scenario, leader, faultNode, probeNode, timelineBefore };
 }
 
+/** What the steps of one drill share: who is who, the fault, and what has been seen so far. */
+interface Drill {
+  pool: SshPool;
+  env: EnvironmentConfig;
+  t: DrillTarget;
+  info: (typeof SCENARIO_INFO)[Scenario];
+  nodes: NodeConfig[];
+  fault: ReturnType<typeof faultFor> | undefined;
+  st: { probe?: ProbeSession; watch?: LeaderWatch; faultAt: number; leaderLostAt?: number; newLeaderAt?: number; newLeader?: string; splitMs: number; restored: boolean };
+}
+
+const probeConn = (d: Drill) => d.pool.get(d.t.probeNode);
+const events = (d: Drill): readonly ProbeEvent[] => d.st.probe?.events ?? [];
+const addrOf = (d: Drill, name: string) => d.nodes.find((n) => n.name === name)?.privateAddress;
+
+/** Undoes the fault once (a cleanup, so also on failure, timeout and Ctrl-C). */
+async function restore(d: Drill): Promise<void> {
+  if (!d.fault || d.st.restored) return;
+  await (await d.pool.get(d.fault.node)).run(d.fault.restore, { timeoutMs: 120_000 });
+  d.st.restored = true;
+}
+
 /**
  * One drill: probe → fault → watch the failover → restore → wait for the old leader to rejoin →
  * measure. The restore is registered as a cleanup before the fault is injected, so it runs on
@@ -77,175 +99,151 @@ export async function prepareDrill(pool: SshPool, env: EnvironmentConfig, scenar
  */
 export function drillPlan(pool: SshPool, env: EnvironmentConfig, t: DrillTarget, out: { result?: DrillResult }, maxOutageSeconds: number): Plan<NodeConfig> {
   const info = SCENARIO_INFO[t.scenario];
-  const nodes = env.nodes.filter((n) => n.roles.includes('patroni'));
-  const addrOf = (name: string) => nodes.find((n) => n.name === name)?.privateAddress;
-  const st: { probe?: ProbeSession; watch?: LeaderWatch; faultAt: number; leaderLostAt?: number; newLeaderAt?: number; newLeader?: string; splitMs: number; restored: boolean } = { faultAt: 0, splitMs: 0, restored: false };
-  const probeConn = () => pool.get(t.probeNode);
-  const events = (): readonly ProbeEvent[] => st.probe?.events ?? [];
   const fault = t.scenario === 'switchover' ? undefined : faultFor(t.scenario, t.faultNode, env.nodes.filter((n) => n !== t.faultNode));
-  const restore = async () => {
-    if (!fault || st.restored) return;
-    await (await pool.get(fault.node)).run(fault.restore, { timeoutMs: 120_000 });
-    st.restored = true;
-  };
-
+  const d: Drill = { pool, env, t, info, fault, nodes: env.nodes.filter((n) => n.roles.includes('patroni')), st: { faultAt: 0, splitMs: 0, restored: false } };
   return {
     title: `failover-test ${env.name}: ${t.scenario} — ${info.about}`,
     phases: [
-      {
-        title: `Probe from ${t.probeNode.name}: a write (:5000) and a read (:5001) every 100 ms`,
-        then: [
-          {
-            title: 'probe answering',
-            timeoutMs: 30_000,
-            run: async ({ onCleanup }) => {
-              const probe = (st.probe = new ProbeSession(await probeConn()));
-              onCleanup('stop the probe', () => probe.stop());
-              await probe.start();
-              await waitUntil('the probe', async () => {
-                const w = probe.acknowledged('w');
-                const r = probe.acknowledged('r');
-                return w >= 10 && r >= 5 ? ready(`${w} writes, ${r} reads`) : notYet(`${w} writes, ${r} reads acknowledged`);
-              }, { timeoutMs: 25_000, intervalMs: 200 });
-              return `writing to ${t.leader.name}`;
-            },
-          },
-        ],
-      },
-      {
-        title: fault ? `Fault on ${fault.node.name}` : `Switchover away from ${t.leader.name}`,
-        then: [
-          {
-            title: info.about,
-            timeoutMs: 90_000,
-            run: async ({ onCleanup }) => {
-              if (info.leaderChanges) {
-                const c = await probeConn();
-                const watch = (st.watch = new LeaderWatch(() => patroniMembers(c), t.leader.name));
-                onCleanup('stop watching the leader', () => watch.stop());
-              }
-              if (fault) {
-                onCleanup(`restore ${fault.node.name}`, restore);
-                const faultConn = await pool.get(fault.node);
-                st.faultAt = Date.now();
-                st.watch?.start();
-                await faultConn.run(fault.inject, { timeoutMs: 80_000 });
-                return `injected at ${new Date(st.faultAt).toISOString()}`;
-              }
-              const leaderConn = await pool.get(t.leader);
-              st.faultAt = Date.now();
-              st.watch?.start();
-              return requestSwitchover(leaderConn, t.leader.name, undefined, 80_000);
-            },
-          },
-        ],
-      },
-      {
-        title: info.leaderChanges ? 'Failover' : 'Writes go on',
-        then: [
-          {
-            title: info.leaderChanges ? 'a new leader, and writes acknowledged by it' : 'the leader stays, writes go on for 5 s',
-            timeoutMs: 120_000,
-            run: async ({ signal, log }) => {
-              const c = await probeConn();
-              if (!info.leaderChanges) {
-                await new Promise((r) => setTimeout(r, 5000));
-                const l = runningLeader(await patroniMembers(c));
-                if (l?.name !== t.leader.name) throw new TwincigoError(`the leader changed to ${l?.name ?? 'none'}: a replica's loss must not move it`);
-                st.newLeader = t.leader.name;
-                return `${t.leader.name} stays leader`;
-              }
-              const oldConn = fault?.node === t.leader && t.scenario === 'partition' ? await pool.get(t.leader) : undefined;
-              let oldPrimarySince: number | undefined;
-              const watch = st.watch!;
-              await waitUntil('a new leader', async () => (watch.newAt !== undefined ? ready(true) : notYet(watch.lastSeen)), { timeoutMs: 100_000, intervalMs: 100, signal, log });
-              await watch.stop();
-              st.leaderLostAt = watch.lostAt;
-              st.newLeaderAt = watch.newAt;
-              st.newLeader = watch.newLeader;
-              // split brain: the cut-off old leader still accepts writes while the new one runs
-              if (oldConn) {
-                await waitUntil('the old leader to stop taking writes', async () => {
-                  const r = await oldConn.exec(psqlQueryCommand(5432, 'select not pg_is_in_recovery()'), { timeoutMs: 10_000 });
-                  if (r.code === 0 && r.stdout.trim() === 't') {
-                    oldPrimarySince ??= Date.now();
-                    return notYet(`${t.leader.name} still takes writes`);
-                  }
-                  return ready(r.code === 0 ? 'read-only' : 'not accepting connections');
-                }, { timeoutMs: 90_000, intervalMs: 200, signal, log });
-                if (oldPrimarySince !== undefined) st.splitMs = Math.max(0, Date.now() - Math.max(oldPrimarySince, st.newLeaderAt!));
-              }
-              const want = addrOf(st.newLeader!);
-              await waitUntil('a write acknowledged by the new leader', async () =>
-                events().some((e) => e.kind === 'w' && e.ok && e.addr === want && e.atMs >= st.faultAt) ? ready(true) : notYet('writes not yet on the new leader'),
-              { timeoutMs: 60_000, intervalMs: 100, signal, log });
-              return `${st.newLeader} after ${secs(st.newLeaderAt, st.faultAt)}s`;
-            },
-          },
-        ],
-      },
-      {
-        title: 'Restore and rejoin',
-        then: [
-          {
-            title: fault ? `undo the fault on ${fault.node.name}; every member streaming again` : 'the old leader streaming again',
-            timeoutMs: 200_000,
-            run: async ({ signal, log }) => {
-              await restore();
-              const c = await probeConn();
-              // stable, not a passing moment: a rewound member may restart PostgreSQL once more
-              let streak = 0;
-              await waitUntil('every member streaming', async () => {
-                const check = await patroniStreaming(c, nodes.map((n) => n.name));
-                streak = check.ready ? streak + 1 : 0;
-                return check.ready && streak >= 5 ? check : notYet(check.ready ? `streaming (${streak}/5)` : check.why);
-              }, { timeoutMs: 180_000, intervalMs: 500, signal, log });
-              return `${t.faultNode.name} rejoined`;
-            },
-          },
-        ],
-      },
-      {
-        title: 'Measure',
-        then: [
-          {
-            title: 'outages, lost writes, timelines',
-            timeoutMs: 60_000,
-            run: async () => {
-              await new Promise((r) => setTimeout(r, 1000));
-              await st.probe!.stop();
-              const w = summarizeProbe(events(), 'w');
-              const r = summarizeProbe(events(), 'r');
-              const lost = await st.probe!.lostWrites();
-              const c = await probeConn();
-              const members = await patroniMembers(c);
-              const firstOnNew = events().find((e) => e.kind === 'w' && e.ok && e.atMs >= st.faultAt && e.addr === addrOf(st.newLeader ?? ''))?.atMs;
-              const failures: string[] = [];
-              if (w.outageSeconds > maxOutageSeconds) failures.push(`write outage ${w.outageSeconds}s > ${maxOutageSeconds}s`);
-              if (lost > 0) failures.push(`${lost} acknowledged writes lost`);
-              if (st.splitMs > 0) failures.push(`two primaries for ${Math.round(st.splitMs / 100) / 10}s`);
-              out.result = {
-                scenario: t.scenario,
-                oldLeader: t.leader.name,
-                newLeader: st.newLeader ?? null,
-                writeOutageSeconds: w.outageSeconds,
-                readOutageSeconds: r.outageSeconds,
-                acknowledgedWrites: w.acknowledged,
-                failedWrites: w.failed,
-                lostWrites: lost,
-                timelineBefore: t.timelineBefore,
-                timelineAfter: Math.max(...members.map((m) => m.timeline ?? 0)),
-                oldLeaderRejoined: true,
-                splitBrainSeconds: Math.round(st.splitMs / 100) / 10,
-                timeline: { leaderLost: secs(st.leaderLostAt, st.faultAt), newLeader: secs(st.newLeaderAt, st.faultAt), firstWriteOnNewLeader: secs(firstOnNew, st.faultAt) },
-                passed: failures.length === 0,
-                failures,
-              };
-              return `write outage ${w.outageSeconds}s, read outage ${r.outageSeconds}s, ${w.acknowledged} writes, ${lost} lost`;
-            },
-          },
-        ],
-      },
+      { title: `Probe from ${t.probeNode.name}: a write (:5000) and a read (:5001) every 100 ms`, then: [probeStep(d)] },
+      { title: fault ? `Fault on ${fault.node.name}` : `Switchover away from ${t.leader.name}`, then: [faultStep(d)] },
+      { title: info.leaderChanges ? 'Failover' : 'Writes go on', then: [info.leaderChanges ? failoverStep(d) : leaderStaysStep(d)] },
+      { title: 'Restore and rejoin', then: [rejoinStep(d)] },
+      { title: 'Measure', then: [measureStep(d, out, maxOutageSeconds)] },
     ],
   };
 }
+
+const probeStep = (d: Drill): OnceStep => ({
+  title: 'probe answering',
+  timeoutMs: 30_000,
+  run: async ({ onCleanup }) => {
+    const probe = (d.st.probe = new ProbeSession(await probeConn(d)));
+    onCleanup('stop the probe', () => probe.stop());
+    await probe.start();
+    await waitUntil('the probe', async () => {
+      const w = probe.acknowledged('w');
+      const r = probe.acknowledged('r');
+      return w >= 10 && r >= 5 ? ready(`${w} writes, ${r} reads`) : notYet(`${w} writes, ${r} reads acknowledged`);
+    }, { timeoutMs: 25_000, intervalMs: 200 });
+    return `writing to ${d.t.leader.name}`;
+  },
+});
+
+const faultStep = (d: Drill): OnceStep => ({
+  title: d.info.about,
+  timeoutMs: 90_000,
+  run: async ({ onCleanup }) => {
+    const { st, fault, t } = d;
+    if (d.info.leaderChanges) {
+      const c = await probeConn(d);
+      const watch = (st.watch = new LeaderWatch(() => patroniMembers(c), t.leader.name));
+      onCleanup('stop watching the leader', () => watch.stop());
+    }
+    if (fault) {
+      onCleanup(`restore ${fault.node.name}`, () => restore(d));
+      const faultConn = await d.pool.get(fault.node);
+      st.faultAt = Date.now();
+      st.watch?.start();
+      await faultConn.run(fault.inject, { timeoutMs: 80_000 });
+      return `injected at ${new Date(st.faultAt).toISOString()}`;
+    }
+    const leaderConn = await d.pool.get(t.leader);
+    st.faultAt = Date.now();
+    st.watch?.start();
+    return requestSwitchover(leaderConn, t.leader.name, undefined, 80_000);
+  },
+});
+
+/** replica-loss: the leader must stay, and writes go on. */
+const leaderStaysStep = (d: Drill): OnceStep => ({
+  title: 'the leader stays, writes go on for 5 s',
+  timeoutMs: 120_000,
+  run: async () => {
+    await new Promise((r) => setTimeout(r, 5000));
+    const l = runningLeader(await patroniMembers(await probeConn(d)));
+    if (l?.name !== d.t.leader.name) throw new TwincigoError(`the leader changed to ${l?.name ?? 'none'}: a replica's loss must not move it`);
+    d.st.newLeader = d.t.leader.name;
+    return `${d.t.leader.name} stays leader`;
+  },
+});
+
+const failoverStep = (d: Drill): OnceStep => ({
+  title: 'a new leader, and writes acknowledged by it',
+  timeoutMs: 120_000,
+  run: async ({ signal, log }) => {
+    const { st, t } = d;
+    const watch = st.watch!;
+    await waitUntil('a new leader', async () => (watch.newAt !== undefined ? ready(true) : notYet(watch.lastSeen)), { timeoutMs: 100_000, intervalMs: 100, signal, log });
+    await watch.stop();
+    st.leaderLostAt = watch.lostAt;
+    st.newLeaderAt = watch.newAt;
+    st.newLeader = watch.newLeader;
+    if (d.fault?.node === t.leader && t.scenario === 'partition') await splitBrain(d, { signal, log });
+    const want = addrOf(d, st.newLeader!);
+    await waitUntil('a write acknowledged by the new leader', async () =>
+      events(d).some((e) => e.kind === 'w' && e.ok && e.addr === want && e.atMs >= st.faultAt) ? ready(true) : notYet('writes not yet on the new leader'),
+    { timeoutMs: 60_000, intervalMs: 100, signal, log });
+    return `${st.newLeader} after ${secs(st.newLeaderAt, st.faultAt)}s`;
+  },
+});
+
+/** partition: how long the cut-off old leader still took writes while the new one ran (0 is the only good answer). */
+async function splitBrain(d: Drill, w: { signal: AbortSignal; log: (l: string) => void }): Promise<void> {
+  const oldConn = await d.pool.get(d.t.leader);
+  let oldPrimarySince: number | undefined;
+  await waitUntil('the old leader to stop taking writes', async () => {
+    const r = await oldConn.exec(psqlQueryCommand(5432, 'select not pg_is_in_recovery()'), { timeoutMs: 10_000 });
+    if (r.code === 0 && r.stdout.trim() === 't') {
+      oldPrimarySince ??= Date.now();
+      return notYet(`${d.t.leader.name} still takes writes`);
+    }
+    return ready(r.code === 0 ? 'read-only' : 'not accepting connections');
+  }, { timeoutMs: 90_000, intervalMs: 200, ...w });
+  if (oldPrimarySince !== undefined) d.st.splitMs = Math.max(0, Date.now() - Math.max(oldPrimarySince, d.st.newLeaderAt!));
+}
+
+const rejoinStep = (d: Drill): OnceStep => ({
+  title: d.fault ? `undo the fault on ${d.fault.node.name}; every member streaming again` : 'the old leader streaming again',
+  timeoutMs: 200_000,
+  run: async ({ signal, log }) => {
+    await restore(d);
+    const c = await probeConn(d);
+    // stable, not a passing moment: a rewound member may restart PostgreSQL once more
+    let streak = 0;
+    await waitUntil('every member streaming', async () => {
+      const check = await patroniStreaming(c, d.nodes.map((n) => n.name));
+      streak = check.ready ? streak + 1 : 0;
+      return check.ready && streak >= 5 ? check : notYet(check.ready ? `streaming (${streak}/5)` : check.why);
+    }, { timeoutMs: 180_000, intervalMs: 500, signal, log });
+    return `${d.t.faultNode.name} rejoined`;
+  },
+});
+
+const measureStep = (d: Drill, out: { result?: DrillResult }, maxOutageSeconds: number): OnceStep => ({
+  title: 'outages, lost writes, timelines',
+  timeoutMs: 60_000,
+  run: async () => {
+    const { st, t } = d;
+    await new Promise((r) => setTimeout(r, 1000));
+    await st.probe!.stop();
+    const w = summarizeProbe(events(d), 'w');
+    const r = summarizeProbe(events(d), 'r');
+    const lost = await st.probe!.lostWrites();
+    const members = await patroniMembers(await probeConn(d));
+    const firstOnNew = events(d).find((e) => e.kind === 'w' && e.ok && e.atMs >= st.faultAt && e.addr === addrOf(d, st.newLeader ?? ''))?.atMs;
+    const failures: string[] = [];
+    if (w.outageSeconds > maxOutageSeconds) failures.push(`write outage ${w.outageSeconds}s > ${maxOutageSeconds}s`);
+    if (lost > 0) failures.push(`${lost} acknowledged writes lost`);
+    if (st.splitMs > 0) failures.push(`two primaries for ${Math.round(st.splitMs / 100) / 10}s`);
+    out.result = {
+      scenario: t.scenario, oldLeader: t.leader.name, newLeader: st.newLeader ?? null,
+      writeOutageSeconds: w.outageSeconds, readOutageSeconds: r.outageSeconds, acknowledgedWrites: w.acknowledged, failedWrites: w.failed, lostWrites: lost,
+      timelineBefore: t.timelineBefore, timelineAfter: Math.max(...members.map((m) => m.timeline ?? 0)), oldLeaderRejoined: true,
+      splitBrainSeconds: Math.round(st.splitMs / 100) / 10,
+      timeline: { leaderLost: secs(st.leaderLostAt, st.faultAt), newLeader: secs(st.newLeaderAt, st.faultAt), firstWriteOnNewLeader: secs(firstOnNew, st.faultAt) },
+      passed: failures.length === 0,
+      failures,
+    };
+    return `write outage ${w.outageSeconds}s, read outage ${r.outageSeconds}s, ${w.acknowledged} writes, ${lost} lost`;
+  },
+});

@@ -1,5 +1,5 @@
 import type { MigrationsConfig, NodeConfig } from '../config/model.js';
-import type { Plan } from '../engine/types.js';
+import type { OnceStep, Plan } from '../engine/types.js';
 import { TwincigoError } from '../errors.js';
 import type { SshPool } from '../ssh/pool.js';
 import { MigrationError, applyMigration } from './apply.js';
@@ -82,86 +82,92 @@ async function keeping<T>(out: UpReport, fn: () => Promise<T>): Promise<T> {
  * before anything is applied), then apply the pending migrations one by one, in version order.
  */
 export function upPlan(t: MigrateTarget, files: Migration[], o: UpOptions, out: UpReport): Plan<NodeConfig> {
-  const st: { db?: DbConnection; pending: Migration[] } = { pending: [] };
-  const db = () => st.db!;
+  const u: Up = { t, files, o, out, st: { pending: [] } };
   return {
     title: `migrate up${o.to !== undefined ? ` --to ${o.to}` : ''}: ${files.length} migration file${files.length === 1 ? '' : 's'}`,
-    phases: [
-      {
-        title: 'Migrate',
-        then: [
-          {
-            title: 'connect to the leader through HAProxy :5000 over SSH',
-            timeoutMs: 60_000,
-            run: async ({ onCleanup }) => {
-              st.db = await keeping(out, () => connectAny(t.pool, t.via, t.nodes, t.settings, t.onSkip));
-              onCleanup('close the database connection', async () => {
-                await db().client.end().catch(() => undefined);
-              });
-              out.via = db().via;
-              out.leader = db().leader;
-              return `leader ${db().leader} via ${db().via}`;
-            },
-          },
-          {
-            title: 'migration lock (PostgreSQL advisory lock)',
-            timeoutMs: o.lockWaitMs + 30_000,
-            run: async ({ onCleanup, signal, log }) => {
-              await keeping(out, () =>
-                acquireMigrationLock(db().client, o.lockWaitMs, (h) => {
-                  log(`waiting for ${h}`);
-                  o.onLockWait(h);
-                }, signal),
-              );
-              onCleanup('release the migration lock', async () => {
-                if (!db().lost) await db().client.query(UNLOCK_SQL).catch(() => undefined);
-              });
-              return 'held';
-            },
-          },
-          {
-            title: 'tracking table and checksums',
-            timeoutMs: 60_000,
-            run: async () => {
-              await db().client.query(ENSURE_TRACKING_SQL);
-              const status = await readStatus(db(), files);
-              const { apply, refusals } = planUp(status, o.to);
-              if (refusals.length > 0) {
-                out.refused = refusals;
-                throw new TwincigoError(`nothing applied: ${refusals.length} problem${refusals.length === 1 ? '' : 's'}`);
-              }
-              const wanted = new Set(apply.map((s) => s.version));
-              st.pending = files.filter((f) => wanted.has(f.version));
-              out.skippedApplied = status.filter((s) => s.state === 'applied').length;
-              return `${out.skippedApplied} applied, ${st.pending.length} to apply`;
-            },
-          },
-          {
-            title: 'apply pending migrations',
-            // each statement has its own statement_timeout; this bounds the run, not a migration
-            timeoutMs: 24 * 3600_000,
-            skip: () => (st.pending.length === 0 ? 'nothing to apply' : false),
-            run: async ({ log, signal }) => {
-              for (const [i, m] of st.pending.entries()) {
-                signal.throwIfAborted();
-                try {
-                  const ms = await applyMigration(db().client, m, o);
-                  out.applied.push({ version: m.version, id: m.id, name: m.name, durationMs: ms });
-                  log(`${m.id}_${m.name} ${ms} ms (${i + 1}/${st.pending.length})`);
-                } catch (err) {
-                  if (err instanceof MigrationError) {
-                    out.failure = err;
-                    if (err.connectionLost) db().lost = err;
-                    throw new TwincigoError(err.message.split('\n')[0]!);
-                  }
-                  throw err;
-                }
-              }
-              return `${st.pending.length} applied`;
-            },
-          },
-        ],
-      },
-    ],
+    phases: [{ title: 'Migrate', then: [connectStep(u), lockStep(u), trackingStep(u), applyStep(u)] }],
   };
 }
+
+/** What the steps of `migrate up` share. */
+interface Up {
+  t: MigrateTarget;
+  files: Migration[];
+  o: UpOptions;
+  out: UpReport;
+  st: { db?: DbConnection; pending: Migration[] };
+}
+
+const connectStep = ({ t, out, st }: Up): OnceStep => ({
+  title: 'connect to the leader through HAProxy :5000 over SSH',
+  timeoutMs: 60_000,
+  run: async ({ onCleanup }) => {
+    const db = (st.db = await keeping(out, () => connectAny(t.pool, t.via, t.nodes, t.settings, t.onSkip)));
+    onCleanup('close the database connection', async () => {
+      await db.client.end().catch(() => undefined);
+    });
+    out.via = db.via;
+    out.leader = db.leader;
+    return `leader ${db.leader} via ${db.via}`;
+  },
+});
+
+const lockStep = ({ o, out, st }: Up): OnceStep => ({
+  title: 'migration lock (PostgreSQL advisory lock)',
+  timeoutMs: o.lockWaitMs + 30_000,
+  run: async ({ onCleanup, signal, log }) => {
+    const db = st.db!;
+    await keeping(out, () =>
+      acquireMigrationLock(db.client, o.lockWaitMs, (h) => {
+        log(`waiting for ${h}`);
+        o.onLockWait(h);
+      }, signal),
+    );
+    onCleanup('release the migration lock', async () => {
+      if (!db.lost) await db.client.query(UNLOCK_SQL).catch(() => undefined);
+    });
+    return 'held';
+  },
+});
+
+const trackingStep = ({ files, o, out, st }: Up): OnceStep => ({
+  title: 'tracking table and checksums',
+  timeoutMs: 60_000,
+  run: async () => {
+    await st.db!.client.query(ENSURE_TRACKING_SQL);
+    const status = await readStatus(st.db!, files);
+    const { apply, refusals } = planUp(status, o.to);
+    if (refusals.length > 0) {
+      out.refused = refusals;
+      throw new TwincigoError(`nothing applied: ${refusals.length} problem${refusals.length === 1 ? '' : 's'}`);
+    }
+    const wanted = new Set(apply.map((s) => s.version));
+    st.pending = files.filter((f) => wanted.has(f.version));
+    out.skippedApplied = status.filter((s) => s.state === 'applied').length;
+    return `${out.skippedApplied} applied, ${st.pending.length} to apply`;
+  },
+});
+
+const applyStep = ({ o, out, st }: Up): OnceStep => ({
+  title: 'apply pending migrations',
+  // each statement has its own statement_timeout; this bounds the run, not a migration
+  timeoutMs: 24 * 3600_000,
+  skip: () => (st.pending.length === 0 ? 'nothing to apply' : false),
+  run: async ({ log, signal }) => {
+    const db = st.db!;
+    for (const [i, m] of st.pending.entries()) {
+      signal.throwIfAborted();
+      try {
+        const ms = await applyMigration(db.client, m, o);
+        out.applied.push({ version: m.version, id: m.id, name: m.name, durationMs: ms });
+        log(`${m.id}_${m.name} ${ms} ms (${i + 1}/${st.pending.length})`);
+      } catch (err) {
+        if (!(err instanceof MigrationError)) throw err;
+        out.failure = err;
+        if (err.connectionLost) db.lost = err;
+        throw new TwincigoError(err.message.split('\n')[0]!);
+      }
+    }
+    return `${st.pending.length} applied`;
+  },
+});

@@ -4,7 +4,7 @@ import { dryRunText } from '../bootstrap/report.js';
 import { runBootstrap } from '../bootstrap/run.js';
 import type { BootstrapOptions } from '../bootstrap/context.js';
 import { EXIT, UsageError } from '../errors.js';
-import { renderEnvironment } from '../stack/bundle.js';
+import { renderGated } from './gate.js';
 import { operate } from '../session/operation.js';
 import { requireEnvFile, type Session } from '../session/session.js';
 
@@ -19,7 +19,7 @@ export async function bootstrap(ctx: Session, flags: BootstrapFlags): Promise<nu
   const env = ctx.config.env;
   if (ctx.options.nodes) throw new UsageError('bootstrap sets up the whole environment: drop --nodes', ['to check some nodes only: twincigo status --nodes …']);
   // everything is rendered and validated before any node is contacted
-  const bundles = renderEnvironment(env, env.nodes, ctx.values);
+  const bundles = renderGated(env, env.nodes, ctx.values);
   if (flags.dryRun) {
     const stub = { env, values: ctx.values, bundles: new Map(bundles.map((b) => [b.node, b])), options: flags, existing: { leader: null, etcd: false }, converged: new Set() } as never;
     ctx.ui.json({ environment: env.name, dryRun: true, bundles: bundles.map((b) => ({ node: b.node, files: b.files.map((f) => ({ path: f.path, mode: f.mode, bytes: Buffer.byteLength(f.content), secret: f.secret })) })) });

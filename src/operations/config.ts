@@ -5,7 +5,7 @@ import { isSecretKey } from '../config/env-keys.js';
 import { readInventory, resolveEnvironment, resolveMigrations, type Inventory } from '../config/load.js';
 import { REDACTED, redactor } from '../output/redact.js';
 import { envProblems } from '../secrets/check.js';
-import { renderEnvironment } from '../stack/bundle.js';
+import { renderGated } from './gate.js';
 import { resolveTarget, type SshTarget } from '../ssh/target.js';
 import { looseFiles } from '../session/permissions.js';
 import { makeUi, type GlobalOptions, type Session } from '../session/session.js';
@@ -116,7 +116,7 @@ function environmentProblems(inv: Inventory, name: string, required: boolean, wa
     const values = envProblems(e, env);
     problems.push(...values.map((p) => `${p.kind}: ${p.message}`));
     try {
-      renderEnvironment(e, e.nodes, env);
+      renderGated(e, e.nodes, env);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       const known = new Set(values.map((p) => p.message));

@@ -3,7 +3,7 @@ import { listCommand, parseList, type ReleaseEntry } from '../deploy/release.js'
 import type { NodeConfig } from '../config/model.js';
 import { ROLES, type Role } from '../config/roles.js';
 import { EXIT, UsageError } from '../errors.js';
-import { renderEnvironment } from '../stack/bundle.js';
+import { renderGated } from './gate.js';
 import { operate, type Operation } from '../session/operation.js';
 import { guardProd, requireEnvFile, type Session } from '../session/session.js';
 
@@ -29,7 +29,7 @@ export async function deploy(ctx: Session, f: DeployFlags): Promise<number> {
   requireEnvFile(ctx);
   const nodes = byRoles(ctx, f.roles);
   // rendered and validated (every node, so the cluster-wide files agree) before any node is contacted
-  const bundles = renderEnvironment(ctx.config.env, ctx.config.env.nodes, ctx.values).filter((b) => nodes.some((n) => n.name === b.node));
+  const bundles = renderGated(ctx.config.env, ctx.config.env.nodes, ctx.values).filter((b) => nodes.some((n) => n.name === b.node));
   const guard = f.dryRun ? {} : { guard: `deploy changes ${ctx.config.env.name}.` };
   return operate(ctx, (op) => runDeploy(op, { dryRun: f.dryRun, lockWaitSec: f.lockWaitSec, nodes, bundles, command: 'deploy' }), guard);
 }

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { EXIT, UsageError } from '../errors.js';
-import { renderEnvironment } from '../stack/bundle.js';
+import { renderGated } from './gate.js';
 import { requireEnvFile, type Session } from '../session/session.js';
 
 export interface RenderFlags {
@@ -17,7 +17,7 @@ export interface RenderFlags {
  */
 export async function render(ctx: Session, flags: RenderFlags): Promise<number> {
   requireEnvFile(ctx);
-  const bundles = renderEnvironment(ctx.config.env, ctx.config.nodes, ctx.values, { etcdState: flags.etcdState });
+  const bundles = renderGated(ctx.config.env, ctx.config.nodes, ctx.values, { etcdState: flags.etcdState });
   const summary = bundles.map((b) => ({
     node: b.node,
     composeFiles: b.composeFiles,

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
-import { ConfigError } from '../errors.js';
 import { isSecretKey, keysFor } from '../config/env-keys.js';
 import { missingKeys, type EnvValues } from '../config/env-file.js';
 import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
@@ -11,7 +10,6 @@ import { patroniConfig } from './patroni-config.js';
 import { prometheusConfig } from './prometheus-config.js';
 import { checkFits, serviceLimits } from './resources.js';
 import { etcdTimings } from './timings.js';
-import { envProblems } from '../secrets/check.js';
 
 export interface BundleFile {
   /** Relative to the node's base dir. */
@@ -72,6 +70,9 @@ function patroniImageFiles(): BundleFile[] {
   return readdirSync(dir).map((f) => ({ ...file(`images/patroni/${f}`, readFileSync(dir + f, 'utf8')), mode: f.endsWith('.sh') ? 0o755 : 0o644 }));
 }
 
+/** Where bootstrap and deploy record the digest of the bundle a node runs (its `converged` marker). */
+export const appliedFile = (baseDir: string) => `${baseDir}/.applied.json`;
+
 /** One digest for everything a node is given: paths, modes and contents. Equal digests, equal nodes. */
 export function bundleDigest(bundle: NodeBundle): string {
   const lines = bundle.files.map((f) => `${f.path} ${f.mode.toString(8)} ${createHash('sha256').update(f.content).digest('hex')}`).sort();
@@ -106,21 +107,23 @@ export function renderNode(env: EnvironmentConfig, node: NodeConfig, values: Env
   return { node: node.name, files, composeFiles };
 }
 
-/** Renders every node of the selection; all problems (missing keys, over-commit) at once, before any output. */
-export function renderEnvironment(env: EnvironmentConfig, nodes: NodeConfig[], values: EnvValues, opts: RenderOptions = {}): NodeBundle[] {
+/**
+ * Renders every node of the selection and says what is wrong with the result: keys missing from
+ * the env file, and nodes whose services' limits exceed the node. A node that cannot be rendered
+ * (a missing key) is left out when there are problems to report. Nothing is thrown for problems:
+ * the caller adds what else it checks and refuses once (src/operations/gate.ts).
+ */
+export function renderAll(env: EnvironmentConfig, nodes: NodeConfig[], values: EnvValues, opts: RenderOptions = {}, known: readonly string[] = []): { bundles: NodeBundle[]; problems: string[] } {
   const problems: string[] = [];
   for (const m of missingKeys(env, values, nodes)) {
     problems.push(`${m.key} is missing — ${m.about} (needed by ${m.roles.join(', ')} on ${m.nodes.join(', ')})`);
   }
-  // placeholder and weak secrets never reach a node; an API key not signed with JWT_SECRET fails
-  // every request ("JWSInvalidSignature"): refuse them here, with the missing ones
-  for (const p of envProblems(env, values, nodes).filter((x) => x.kind === 'invalid' || x.kind === 'placeholder' || x.kind === 'weak')) problems.push(p.message);
   // rendered even with value problems, so that an over-committed node is reported with them
   const rendered = nodes.map((n) => {
     try {
       return renderNode(env, n, values, opts);
     } catch (err) {
-      if (problems.length === 0) throw err;
+      if (problems.length === 0 && known.length === 0) throw err;
       return null;
     }
   });
@@ -129,6 +132,5 @@ export function renderEnvironment(env: EnvironmentConfig, nodes: NodeConfig[], v
     const composed = b.files.filter((f) => b.composeFiles.includes(f.path));
     problems.push(...checkFits(b.node, env.profile, serviceLimits(composed)));
   }
-  if (problems.length > 0) throw new ConfigError(`environment ${env.name} (${values.file})`, problems);
-  return bundles;
+  return { bundles, problems };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeConfig } from '../../src/config/model.js';
 import type { DrillResult } from '../../src/failover/drill.js';
-import type { PatroniMember } from '../../src/cluster/health.js';
+import type { PatroniMember } from '../../src/cluster/patroni.js';
 import { LeaderWatch } from '../../src/failover/leader-watch.js';
 import { aggregate, reportTable } from '../../src/failover/report.js';
 import { faultFor, SCENARIO_INFO, SCENARIOS } from '../../src/failover/scenarios.js';

@@ -19,7 +19,7 @@ export function firewallPhase(run: BootstrapRun): Phase<NodeConfig>[] {
         const fw = firewallPlan(run.env, node);
         const [up] = await upload(c, [{ remotePath: firewallScriptPath(base), content: fw.script, mode: 0o700 }]);
         const res = await c.run(applyFirewallCommand(base));
-        if (up!.action !== 'unchanged') noteChange(run, node.name, 'firewall rules');
+        if (up!.action !== 'unchanged') noteChange(run, node.name, { kind: 'firewall' });
         const persisted = res.stdout.includes('not-persistent') ? 'not persistent (no systemd)' : 'persistent';
         return `ports ${fw.ports.join(',')} from ${fw.allowed.length} nodes; ${up!.action === 'unchanged' ? 'unchanged' : 'applied'}, ${persisted}`;
       },

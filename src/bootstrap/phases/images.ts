@@ -27,7 +27,7 @@ export function imagesPhase(run: BootstrapRun): Phase<NodeConfig>[] {
     }
     const still = await missingNow();
     if (still.length > 0) throw new TwincigoError(`images still missing: ${still.join(', ')}`);
-    noteChange(run, node.name, `${missing.length} image${missing.length === 1 ? '' : 's'} ${ship ? 'shipped' : 'fetched'}`);
+    noteChange(run, node.name, { kind: 'images', count: missing.length, how: ship ? 'shipped' : 'fetched' });
     return `${missing.length} ${ship ? 'shipped' : 'fetched'}, ${images.length - missing.length} present`;
   };
   return [{

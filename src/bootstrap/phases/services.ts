@@ -3,9 +3,9 @@ import type { Role } from '../../config/roles.js';
 import type { Phase } from '../../engine/types.js';
 import { operator } from '../../cluster/lock.js';
 import { upload } from '../../ssh/upload.js';
-import { bundleDigest } from '../../stack/bundle.js';
+import { appliedFile, bundleDigest } from '../../stack/bundle.js';
 import { servicesFor } from '../../stack/compose-files.js';
-import { appliedFile, bundleOf, isConverged, type BootstrapRun } from '../context.js';
+import { bundleOf, isConverged, type BootstrapRun } from '../context.js';
 import { WAITS, conn, upStep, type Ctx } from '../steps.js';
 
 /** In dependency order on each node (Redis before the backend); nodes in parallel. */

@@ -15,7 +15,7 @@ export function uploadPhase(run: BootstrapRun): Phase<NodeConfig>[] {
         const b = bundleOf(run, node);
         const res = await upload(await conn(run, node), b.files.map((f) => ({ remotePath: `${run.env.baseDir}/${f.path}`, content: f.content, mode: f.mode })));
         const changed = res.filter((r) => r.action !== 'unchanged');
-        for (const r of changed) noteChange(run, node.name, `${r.action} ${r.remotePath}`);
+        for (const r of changed) noteChange(run, node.name, { kind: 'file', action: r.action as 'uploaded' | 'mode-fixed', path: r.remotePath });
         return changed.length === 0 ? `${res.length} files unchanged` : `${changed.length} of ${res.length} files written`;
       },
     }],

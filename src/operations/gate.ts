@@ -1,0 +1,21 @@
+import type { EnvValues } from '../config/env-file.js';
+import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
+import { ConfigError } from '../errors.js';
+import { envProblems } from '../secrets/check.js';
+import { renderAll, type NodeBundle, type RenderOptions } from '../stack/bundle.js';
+
+/**
+ * What render, bootstrap and deploy upload, rendered only when nothing is wrong: missing keys,
+ * placeholder and weak secrets (they never reach a node), API keys not signed with JWT_SECRET
+ * (every request would fail with "JWSInvalidSignature") and over-committed nodes — all at once,
+ * exit 2, before any output or connection.
+ */
+export function renderGated(env: EnvironmentConfig, nodes: NodeConfig[], values: EnvValues, opts: RenderOptions = {}): NodeBundle[] {
+  const refused = envProblems(env, values, nodes).filter((x) => x.kind === 'invalid' || x.kind === 'placeholder' || x.kind === 'weak').map((p) => p.message);
+  const { bundles, problems } = renderAll(env, nodes, values, opts, refused);
+  const missing = problems.filter((p) => / is missing — /.test(p));
+  const resources = problems.filter((p) => !missing.includes(p));
+  const all = [...missing, ...refused, ...resources];
+  if (all.length > 0) throw new ConfigError(`environment ${env.name} (${values.file})`, all);
+  return bundles;
+}
