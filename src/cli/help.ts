@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandDef } from './define.js';
 
-/** The exit codes every command uses (the README's table). */
+/** The exit codes every command uses (docs/exit-codes.md). */
 export const EXIT_CODES = [
   ['0', 'success (status: healthy)'],
   ['1', 'the operation failed, or the nodes could not be judged from here (SSH key, host key, login)'],

@@ -83,7 +83,6 @@ export async function runDeploy(op: Operation, o: DeployOptions): Promise<number
     if (!result.ok && run.rolledBack) {
       const rb = run.rolledBack;
       const raw = run.failure && 'logs' in run.failure ? String((run.failure as { logs: string }).logs) : '';
-      // eslint-disable-next-line no-control-regex
       const logs = raw ? `\nlast log lines on ${rb.node}:\n${raw.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').split('\n').slice(-15).join('\n')}` : '';
       throw new TwincigoError(`${o.command} ${id} failed on ${rb.node}: ${rb.error}\n${rb.node} was rolled back to ${rb.to}; nodes after it were not changed, nodes before it run ${id} (twincigo rollback returns them)${logs}`, EXIT.failed, [
         'fix the change and deploy again; twincigo releases shows what each node runs',

@@ -113,7 +113,6 @@ export function describeFailure(phase: string, failed: StepRecord[], nodeCount: 
   return `${phase} failed on ${perNode.length} of ${nodeCount} node${nodeCount === 1 ? '' : 's'} — ${details}`;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type TaskLike = ListrTaskWrapper<any, any, any>;
 
 function stepTask<N extends NodeLike>(step: Step<N> | OnceStep, node: N | undefined, at: Attempt, prefix = '') {

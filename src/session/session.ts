@@ -3,18 +3,13 @@ import type { Inventory } from '../config/load.js';
 import type { Config, EnvironmentConfig } from '../config/model.js';
 import type { RenderMode } from '../engine/types.js';
 import { UsageError } from '../errors.js';
-import { Ui } from '../output/ui.js';
+import { Ui, type UiOptions } from '../output/ui.js';
 
 /** The global flags, as every command receives them. */
-export interface GlobalOptions {
+export interface GlobalOptions extends UiOptions {
   env?: string | undefined;
   config: string;
   nodes?: string | undefined;
-  json: boolean;
-  yes: boolean;
-  verbose: boolean;
-  quiet: boolean;
-  color: boolean;
   acceptNewHostKeys: boolean;
 }
 
@@ -49,7 +44,7 @@ export function requireEnvFile(s: Pick<Session, 'values' | 'config'>): void {
 }
 
 export function makeUi(g: GlobalOptions): Ui {
-  return new Ui({ json: g.json, yes: g.yes, verbose: g.verbose, quiet: g.quiet, color: g.color });
+  return new Ui(g);
 }
 
 export function renderMode(g: GlobalOptions, ui: Ui): RenderMode {

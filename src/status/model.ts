@@ -1,4 +1,4 @@
-/** The stable shape of `twincigo status --json` (documented in the README). */
+/** The stable shape of `twincigo status --json` (documented in docs/commands.md). */
 export interface ContainerStatus {
   service: string;
   state: string;
