@@ -1,6 +1,6 @@
 import type { NodeConfig } from '../config/model.js';
 import type { Plan } from '../engine/types.js';
-import type { BootstrapRun } from './context.js';
+import type { BootstrapRun } from './bootstrap-run.js';
 import { databasePhase } from './phases/database.js';
 import { etcdPhase } from './phases/etcd.js';
 import { firewallPhase } from './phases/firewall.js';

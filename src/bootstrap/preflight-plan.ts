@@ -5,7 +5,7 @@ import { TwincigoError } from '../errors.js';
 import { bundleDigest } from '../stack/bundle.js';
 import { servicesFor } from '../stack/compose-files.js';
 import { serviceLimits } from '../stack/resources.js';
-import { bundleOf, type BootstrapRun } from './context.js';
+import { bundleOf, type BootstrapRun } from './bootstrap-run.js';
 import { evaluate, existingCluster, needsDocker, type Finding } from './preflight.js';
 import { parsePreflight, preflightCommand } from './preflight-probe.js';
 import { conn, type Ctx } from './steps.js';

@@ -4,7 +4,7 @@ import type { Step, StepContext } from '../engine/types.js';
 import { ServiceError, upServices } from '../cluster/services.js';
 import { containerName } from '../remote/compose.js';
 import { reloadCommand, servicesToReload } from '../stack/reload.js';
-import { bundleOf, changesOf, isConverged, noteChange, type BootstrapRun } from './context.js';
+import { bundleOf, changesOf, isConverged, noteChange, type BootstrapRun } from './bootstrap-run.js';
 
 /** The pieces bootstrap's steps are made of. */
 export type Ctx = StepContext<NodeConfig>;

@@ -5,7 +5,7 @@ import { COMMANDS } from './commands/index.js';
 import { addProgramHelp } from './help.js';
 import { precheck } from './precheck.js';
 import { register } from './register.js';
-import { report } from './run.js';
+import { report } from './action.js';
 
 /**
  * The CLI: the global options, and every command registered from its own definition

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandDef } from './define.js';
 import { addCommandHelp } from './help.js';
-import { runAction } from './run.js';
+import { runAction } from './action.js';
 
 const collect = (v: string, all: string[]) => [...all, v];
 

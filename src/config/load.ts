@@ -133,15 +133,19 @@ export interface LoadOptions {
   nodes?: string | undefined;
 }
 
-export function loadConfig(opts: LoadOptions): Config {
-  const inv = readInventory(opts.configPath);
-  const env = resolveEnvironment(inv, opts.env);
+/** The validated configuration of one environment, with the --nodes selection: what every command works from. */
+export function configFor(inv: Inventory, envName: string, nodes?: string | undefined): Config {
+  const env = resolveEnvironment(inv, envName);
   return {
     file: inv.file,
     dir: inv.dir,
     environments: Object.keys(inv.spec.environments),
     env,
-    nodes: selectNodes(env, opts.nodes),
+    nodes: selectNodes(env, nodes),
     migrations: resolveMigrations(inv),
   };
+}
+
+export function loadConfig(opts: LoadOptions): Config {
+  return configFor(readInventory(opts.configPath), opts.env, opts.nodes);
 }

@@ -12,7 +12,7 @@ import { root } from '../remote/shell.js';
 import { upload } from '../ssh/upload.js';
 import { appliedFile, bundleDigest } from '../stack/bundle.js';
 import { ROLLING, describeNode, hasChanges, previousComposeFiles, type NodeChanges, type ReloadEntry } from './changes.js';
-import { note, nodeNamed, targetId, type DeployRun } from './context.js';
+import { note, nodeNamed, targetId, type DeployRun } from './deploy-run.js';
 import { describePatch } from './patroni-dcs.js';
 import { activateCommand, pruneCommand, snapshotCommand } from './release.js';
 import { patroniRollingPhase } from './rolling.js';

@@ -6,7 +6,7 @@ import type { Plan } from '../engine/types.js';
 import { TwincigoError } from '../errors.js';
 import { upload } from '../ssh/upload.js';
 import { MEMBERSHIP, nodeChanges } from './changes.js';
-import { nodeNamed, targetId, type DeployRun } from './context.js';
+import { nodeNamed, targetId, type DeployRun } from './deploy-run.js';
 import { ROLES } from '../config/roles.js';
 import { composeFilesFor } from '../stack/compose-files.js';
 import { inspectCommand, parseInspection, type NodeInspection } from './inspect.js';

@@ -7,7 +7,7 @@ import { notYet, ready, waitUntil } from '../cluster/wait.js';
 import type { NodeConfig } from '../config/model.js';
 import type { Phase } from '../engine/types.js';
 import { TwincigoError } from '../errors.js';
-import { note, nodeNamed, type DeployRun } from './context.js';
+import { note, nodeNamed, type DeployRun } from './deploy-run.js';
 import { psqlQueryCommand } from '../cluster/psql.js';
 import type { SshConnection } from '../ssh/connection.js';
 

@@ -1,8 +1,8 @@
 import { bootstrapPlan } from '../bootstrap/plan.js';
 import { preflightPlan } from '../bootstrap/preflight-plan.js';
 import { dryRunText } from '../bootstrap/report.js';
-import { runBootstrap } from '../bootstrap/run.js';
-import type { BootstrapOptions } from '../bootstrap/context.js';
+import { runBootstrap } from '../bootstrap/orchestrate.js';
+import type { BootstrapOptions } from '../bootstrap/bootstrap-run.js';
 import { EXIT, UsageError } from '../errors.js';
 import { renderGated } from './gate.js';
 import { operate } from '../session/operation.js';

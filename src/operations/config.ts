@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import { ConfigError, EXIT } from '../errors.js';
 import { missingKeys, readEnvFile, secretValues, valuesForNode, type MissingKey } from '../config/env-file.js';
 import { isSecretKey } from '../config/env-keys.js';
-import { readInventory, resolveEnvironment, resolveMigrations, type Inventory } from '../config/load.js';
+import { configFor, readInventory, resolveEnvironment, type Inventory } from '../config/load.js';
 import { REDACTED, redactor } from '../output/redact.js';
 import { envProblems } from '../secrets/check.js';
 import { renderGated } from './gate.js';
@@ -110,7 +110,7 @@ function environmentProblems(inv: Inventory, name: string, required: boolean, wa
     return { problems, envFile: e.envFile, envFileChecked: false, note: required ? undefined : `${rel} not present; env of "${name}" not checked` };
   }
   problems.push(...env.problems);
-  const config = { file: inv.file, dir: inv.dir, environments: [], env: e, nodes: e.nodes, migrations: resolveMigrations(inv) };
+  const config = configFor(inv, name);
   for (const m of looseFiles(config, env)) (e.profile === 'prod' ? problems.push(m) : warn(m));
   if (env.problems.length === 0) {
     const values = envProblems(e, env);

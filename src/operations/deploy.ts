@@ -1,4 +1,4 @@
-import { runDeploy } from '../deploy/run.js';
+import { runDeploy } from '../deploy/orchestrate.js';
 import { listCommand, parseList, type ReleaseEntry } from '../deploy/release.js';
 import type { NodeConfig } from '../config/model.js';
 import { ROLES, type Role } from '../config/roles.js';

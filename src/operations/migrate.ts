@@ -7,7 +7,7 @@ import { EXIT, TwincigoError, UsageError } from '../errors.js';
 import { createMigration, readMigrations, shown } from '../migrate/files.js';
 import { planUp } from '../migrate/state.js';
 import { listNames, statusTable, summarize, summaryLine } from '../migrate/report.js';
-import { dbSettings, inspect, tunnelNodes, upPlan, type MigrateTarget, type UpReport } from '../migrate/run.js';
+import { dbSettings, inspect, tunnelNodes, upPlan, type MigrateTarget, type UpReport } from '../migrate/plan.js';
 import { operate, type Operation } from '../session/operation.js';
 import { makeUi, requireEnvFile, type GlobalOptions, type Session } from '../session/session.js';
 

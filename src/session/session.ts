@@ -16,7 +16,7 @@ export interface GlobalOptions extends UiOptions {
 /**
  * One command's view of the world, validated once: how to talk to the operator, the flags, the
  * inventory, the selected environment (`config.env`) and its env-file values. The CLI opens it
- * (src/cli/context.ts); everything below receives it.
+ * (src/cli/open-session.ts); everything below receives it.
  */
 export interface Session {
   ui: Ui;

@@ -2,7 +2,7 @@ import type { NodeConfig } from '../../config/model.js';
 import type { Phase } from '../../engine/types.js';
 import { psqlViaHaproxy } from '../../cluster/psql.js';
 import { supabaseSql } from '../../stack/supabase-sql.js';
-import { isConverged, type BootstrapRun } from '../context.js';
+import { isConverged, type BootstrapRun } from '../bootstrap-run.js';
 import { conn } from '../steps.js';
 import { firstLeader } from './patroni.js';
 

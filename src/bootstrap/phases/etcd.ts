@@ -2,7 +2,7 @@ import type { NodeConfig } from '../../config/model.js';
 import type { Phase } from '../../engine/types.js';
 import { etcdQuorum } from '../../cluster/health.js';
 import { waitUntil } from '../../cluster/wait.js';
-import type { BootstrapRun } from '../context.js';
+import type { BootstrapRun } from '../bootstrap-run.js';
 import { WAITS, conn, has, unlessRestarted, upStep } from '../steps.js';
 
 /** 5. etcd: a new cluster's members together (to elect a leader); a running one's one at a time, quorum checked after each. */

@@ -1,7 +1,7 @@
 import type { NodeConfig } from '../../config/model.js';
 import type { Phase } from '../../engine/types.js';
 import { upload } from '../../ssh/upload.js';
-import { noteChange, type BootstrapRun } from '../context.js';
+import { noteChange, type BootstrapRun } from '../bootstrap-run.js';
 import { applyFirewallCommand, firewallPlan, firewallScriptPath } from '../firewall.js';
 import { conn, type Ctx } from '../steps.js';
 

@@ -2,7 +2,7 @@ import type { NodeConfig } from '../../config/model.js';
 import type { Phase } from '../../engine/types.js';
 import { haproxyRoutesToLeader, nodeByAddress } from '../../cluster/health.js';
 import { waitUntil } from '../../cluster/wait.js';
-import { isConverged, type BootstrapRun } from '../context.js';
+import { isConverged, type BootstrapRun } from '../bootstrap-run.js';
 import { CONVERGED, WAITS, conn, has, upStep, type Ctx } from '../steps.js';
 
 /** 7. HAProxy on every node (one at a time on a running cluster): :5000 must reach the leader. */

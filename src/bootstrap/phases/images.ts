@@ -1,7 +1,7 @@
 import type { NodeConfig } from '../../config/model.js';
 import type { Phase } from '../../engine/types.js';
 import { TwincigoError } from '../../errors.js';
-import { bundleOf, isConverged, noteChange, type BootstrapRun } from '../context.js';
+import { bundleOf, isConverged, noteChange, type BootstrapRun } from '../bootstrap-run.js';
 import { bundleImages, fetchCommands, missingImagesCommand } from '../images.js';
 import { CONVERGED, conn, files, type Ctx } from '../steps.js';
 

@@ -2,7 +2,7 @@ import type { NodeConfig } from '../../config/model.js';
 import type { Phase, Step } from '../../engine/types.js';
 import { patroniLeader, patroniStreaming } from '../../cluster/patroni.js';
 import { waitUntil } from '../../cluster/wait.js';
-import type { BootstrapRun } from '../context.js';
+import type { BootstrapRun } from '../bootstrap-run.js';
 import { WAITS, conn, has, unlessRestarted, upStep, type Ctx } from '../steps.js';
 
 /** The node Patroni is first started on when there is no cluster yet. */

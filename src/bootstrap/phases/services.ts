@@ -5,7 +5,7 @@ import { operator } from '../../cluster/lock.js';
 import { upload } from '../../ssh/upload.js';
 import { appliedFile, bundleDigest } from '../../stack/bundle.js';
 import { servicesFor } from '../../stack/compose-files.js';
-import { bundleOf, isConverged, type BootstrapRun } from '../context.js';
+import { bundleOf, isConverged, type BootstrapRun } from '../bootstrap-run.js';
 import { WAITS, conn, upStep, type Ctx } from '../steps.js';
 
 /** In dependency order on each node (Redis before the backend); nodes in parallel. */

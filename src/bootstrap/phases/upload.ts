@@ -1,7 +1,7 @@
 import type { NodeConfig } from '../../config/model.js';
 import type { Phase } from '../../engine/types.js';
 import { upload } from '../../ssh/upload.js';
-import { bundleOf, noteChange, type BootstrapRun } from '../context.js';
+import { bundleOf, noteChange, type BootstrapRun } from '../bootstrap-run.js';
 import { conn, type Ctx } from '../steps.js';
 
 /** 3. Each node's rendered bundle, only what changed. */

@@ -1,6 +1,6 @@
 import { UsageError } from '../../errors.js';
 import { defineCommand } from '../define.js';
-import { session } from '../run.js';
+import { session } from '../action.js';
 
 export const auditCommand = defineCommand({
   name: 'audit',

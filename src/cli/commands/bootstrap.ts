@@ -1,5 +1,5 @@
 import { defineCommand, lockWaitOption, seconds } from '../define.js';
-import { session } from '../run.js';
+import { session } from '../action.js';
 
 export const bootstrapCommand = defineCommand({
   name: 'bootstrap',

@@ -1,5 +1,5 @@
 import { defineCommand } from '../define.js';
-import { session } from '../run.js';
+import { session } from '../action.js';
 
 export const configCommand = defineCommand({
   name: 'config',

@@ -1,5 +1,5 @@
 import { defineCommand, lockWaitOption, seconds } from '../define.js';
-import { session } from '../run.js';
+import { session } from '../action.js';
 
 const rolesOption = { flags: '--roles <roles>', description: 'only nodes with one of these roles (comma-separated)' };
 

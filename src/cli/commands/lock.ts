@@ -1,5 +1,5 @@
 import { defineCommand, lockWaitOption, seconds, type CommandDef } from '../define.js';
-import { session } from '../run.js';
+import { session } from '../action.js';
 
 const ACTIONS = {
   status: { description: 'who holds the lock, since when', examples: ['twincigo lock status --env prod'] },

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { defineCommand, lockWaitOption, seconds } from '../define.js';
-import { session } from '../run.js';
+import { session } from '../action.js';
 
 /** `migrate --dir`, given before or after the subcommand. */
 const migrationsDir = (cmd: Command): string | undefined => (cmd.optsWithGlobals() as { dir?: string }).dir;

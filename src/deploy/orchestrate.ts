@@ -6,7 +6,7 @@ import { EXIT, TwincigoError } from '../errors.js';
 import type { NodeBundle } from '../stack/bundle.js';
 import { applyPlan } from './apply.js';
 import { describeNode, hasChanges } from './changes.js';
-import { describeDone, isRestart, type DeployRun } from './context.js';
+import { describeDone, isRestart, type DeployRun } from './deploy-run.js';
 import { parseFiles, readFilesCommand } from './inspect.js';
 import { describePatch } from './patroni-dcs.js';
 import { preparePlan } from './prepare.js';

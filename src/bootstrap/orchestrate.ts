@@ -8,7 +8,7 @@ import type { ClusterStatus } from '../status/model.js';
 import { settledStatus } from '../status/settle.js';
 import { statusTable } from '../status/table.js';
 import { describeChange } from './changes.js';
-import { changesOf, type BootstrapOptions, type BootstrapRun } from './context.js';
+import { changesOf, type BootstrapOptions, type BootstrapRun } from './bootstrap-run.js';
 import { installDockerCommand } from './install-docker.js';
 import { bootstrapPlan } from './plan.js';
 import { preflightPlan } from './preflight-plan.js';

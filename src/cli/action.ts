@@ -20,7 +20,7 @@ export function globals(cmd: Command): GlobalOptions {
 
 /** Opens the command's session: the inventory, the environment and its env file, validated once. */
 export async function session(g: GlobalOptions): Promise<Session> {
-  const { openSession } = await import('./context.js');
+  const { openSession } = await import('./open-session.js');
   return openSession(g);
 }
 

@@ -1,9 +1,7 @@
 import { ConfigError, UsageError } from '../errors.js';
 import type { GlobalOptions, Session } from '../session/session.js';
 import { readEnvFile, secretValues } from '../config/env-file.js';
-import { readInventory, resolveEnvironment, resolveMigrations, type Inventory } from '../config/load.js';
-import { selectNodes } from '../config/select.js';
-import type { Config } from '../config/model.js';
+import { configFor, readInventory, type Inventory } from '../config/load.js';
 import { redactor } from '../output/redact.js';
 import type { Ui } from '../output/ui.js';
 import { looseFiles } from '../session/permissions.js';
@@ -23,15 +21,8 @@ export async function openSession(g: GlobalOptions): Promise<Session> {
   const ui = makeUi(g);
   const inventory = readInventory(g.config);
   const envName = await chooseEnvironment(ui, inventory, g.env);
-  const environment = resolveEnvironment(inventory, envName);
-  const config: Config = {
-    file: inventory.file,
-    dir: inventory.dir,
-    environments: Object.keys(inventory.spec.environments),
-    env: environment,
-    nodes: selectNodes(environment, g.nodes),
-    migrations: resolveMigrations(inventory),
-  };
+  const config = configFor(inventory, envName, g.nodes);
+  const environment = config.env;
   const env = readEnvFile(environment.envFile);
   redactor.add(secretValues(env));
   if (env.problems.length > 0) throw new ConfigError(environment.envFile, env.problems);
