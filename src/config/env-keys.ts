@@ -36,6 +36,7 @@ export const ENV_KEYS: Record<Role, EnvKey[]> = {
     secret('VAULT_ENC_KEY', 'vault encryption key'),
     setting('SITE_URL', 'public URL of the app'),
     setting('API_EXTERNAL_URL', 'public URL of the Supabase API'),
+    setting('ACME_EMAIL', "the address Let's Encrypt writes to about the edge's certificates (Caddy)", ['prod']),
   ],
   storage: [
     setting('MINIO_ROOT_USER', 'MinIO root user', ['prod']),
@@ -81,7 +82,7 @@ export function keysFor(roles: readonly Role[], profile: Profile): Map<string, {
  * proven otherwise: `env check` and every command refuse it with a "did you mean".
  */
 export const OPTIONAL_SETTINGS = [
-  'ACME_EMAIL', 'ADDITIONAL_REDIRECT_URLS', 'BACKEND_LOG_LEVEL', 'BACKEND_PORT', 'DISABLE_SIGNUP', 'ENABLE_EMAIL_AUTOCONFIRM',
+  'ADDITIONAL_REDIRECT_URLS', 'BACKEND_LOG_LEVEL', 'BACKEND_PORT', 'DISABLE_SIGNUP', 'ENABLE_EMAIL_AUTOCONFIRM',
   'ENABLE_EMAIL_SIGNUP', 'ETCD_SCHEME', 'GRAFANA_PORT', 'JWT_EXPIRY', 'KONG_HTTP_PORT', 'PGRST_DB_SCHEMAS', 'POSTGRES_PRELOAD_LIBRARIES',
   'PUBLIC_HOST', 'REDIS_HOST', 'STORAGE_BACKEND', 'STORAGE_REGION', 'STORAGE_S3_BUCKET', 'STORAGE_S3_ENDPOINT',
   // image references (pinned): one per service

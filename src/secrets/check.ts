@@ -40,6 +40,9 @@ export function envProblems(env: EnvironmentConfig, values: EnvValues, nodes: No
       if (why) problems.push({ key, kind: 'weak', message: `${key} ${why}; generate one: twincigo secrets init --env ${env.name} --rotate ${key}` });
     }
   }
+  if (needed.has('ACME_EMAIL') && v.ACME_EMAIL && !PLACEHOLDER.test(v.ACME_EMAIL.trim()) && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v.ACME_EMAIL)) {
+    problems.push({ key: 'ACME_EMAIL', kind: 'invalid', message: `ACME_EMAIL=${v.ACME_EMAIL} is not an email address (Let's Encrypt writes to it about expiring certificates)` });
+  }
   const jwt = v.JWT_SECRET;
   for (const [key, role] of [['ANON_KEY', 'anon'], ['SERVICE_ROLE_KEY', 'service_role']] as const) {
     if (!needed.has(key) || !v[key] || !jwt) continue;

@@ -90,7 +90,9 @@ export function renderNode(env: EnvironmentConfig, node: NodeConfig, values: Env
     }
   }
   if (node.roles.includes('patroni')) {
-    files.push(file('config/patroni/patroni.yml', patroniConfig(env, node, values.values)));
+    // PostgreSQL's memory follows the container's limit, as the compose files set it
+    const limit = serviceLimits(files.filter((f) => composeFiles.includes(f.path))).find((l) => l.service === 'patroni')?.memoryMiB ?? undefined;
+    files.push(file('config/patroni/patroni.yml', patroniConfig(env, node, values.values, limit)));
     files.push(...patroniImageFiles());
   }
   if (node.roles.includes('haproxy')) files.push(file('config/haproxy/haproxy.cfg', haproxyConfig(env.nodes)));

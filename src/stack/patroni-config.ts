@@ -12,7 +12,19 @@ export const SUPABASE_PRELOAD =
  * variables from the node's .env. pg_hba admits only the cluster's addresses (replication and
  * clients: HAProxy connects from the nodes' own addresses).
  */
-export function patroniConfig(env: EnvironmentConfig, node: NodeConfig, settings: Record<string, string | undefined>): string {
+/** The Patroni container's memory limit per profile (compose/patroni.yml, compose/prod/patroni.yml): a unit test keeps them equal. */
+export const PATRONI_MEMORY_MIB = { dev: 2560, prod: 16384 } as const;
+
+/**
+ * PostgreSQL's memory inside the container's limit: shared_buffers a quarter of it (PostgreSQL's
+ * own advice), effective_cache_size the three quarters the OS page cache and buffers can hold —
+ * never more than the container may use.
+ */
+export function memoryParameters(limitMiB: number): { shared_buffers: string; effective_cache_size: string } {
+  return { shared_buffers: `${Math.floor(limitMiB / 4)}MB`, effective_cache_size: `${Math.floor((limitMiB * 3) / 4)}MB` };
+}
+
+export function patroniConfig(env: EnvironmentConfig, node: NodeConfig, settings: Record<string, string | undefined>, memoryMiB: number = PATRONI_MEMORY_MIB[env.profile]): string {
   const members = env.nodes.filter((n) => n.roles.includes('patroni'));
   const etcd = env.nodes.filter((n) => n.roles.includes('etcd')).map((n) => `${n.privateAddress}:2379`);
   const prod = env.profile === 'prod';
@@ -36,8 +48,7 @@ export function patroniConfig(env: EnvironmentConfig, node: NodeConfig, settings
     // request that lands in that sleep waited for its end (5 s by default) — measured in the lab.
     wal_retrieve_retry_interval: '1s',
     max_connections: prod ? 300 : 150,
-    shared_buffers: prod ? '8GB' : '1GB',
-    effective_cache_size: prod ? '20GB' : '3GB',
+    ...memoryParameters(memoryMiB),
     password_encryption: 'scram-sha-256',
     shared_preload_libraries: preload,
   };

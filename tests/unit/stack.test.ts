@@ -4,7 +4,7 @@ import { ConfigError, UsageError } from '../../src/errors.js';
 import type { EnvValues } from '../../src/config/env-file.js';
 import type { EnvironmentConfig, NodeConfig } from '../../src/config/model.js';
 import { haproxyConfig } from '../../src/stack/haproxy-config.js';
-import { patroniConfig } from '../../src/stack/patroni-config.js';
+import { memoryParameters, PATRONI_MEMORY_MIB, patroniConfig } from '../../src/stack/patroni-config.js';
 import { renderNode } from '../../src/stack/bundle.js';
 import { renderGated as renderEnvironment } from '../../src/operations/gate.js';
 import { checkFits, parseCompose, serviceLimits } from '../../src/stack/resources.js';
@@ -15,6 +15,12 @@ const node = (name: string, ip: string, roles: NodeConfig['roles']): NodeConfig 
 const nodes = [
   node('hil-1', '10.0.0.1', ['etcd', 'patroni', 'haproxy', 'supabase', 'storage']),
   node('ash-1', '10.0.0.2', ['etcd', 'patroni', 'haproxy', 'backend', 'redis']),
+  node('ash-2', '10.0.0.3', ['etcd', 'patroni', 'haproxy', 'monitoring']),
+];
+/** The shipped prod shape: MinIO (storage) beside the backend, not Supabase. */
+const prodNodes = () => [
+  node('hil-1', '10.0.0.1', ['etcd', 'patroni', 'haproxy', 'supabase']),
+  node('ash-1', '10.0.0.2', ['etcd', 'patroni', 'haproxy', 'backend', 'redis', 'storage']),
   node('ash-2', '10.0.0.3', ['etcd', 'patroni', 'haproxy', 'monitoring']),
 ];
 const envOf = (profile: 'dev' | 'prod'): EnvironmentConfig => ({ name: profile, profile, baseDir: '/opt/twincigo-crm', envFile: '/x/.env', initialLeader: 'hil-1', rttMs: 70, nodes });
@@ -40,7 +46,7 @@ const values = (extra: Record<string, string> = {}): EnvValues => ({
   file: '/x/.env.dev',
   exists: true,
   problems: [],
-  values: { ...SECRETS, DASHBOARD_USERNAME: 'supabase', SITE_URL: 'https://app', API_EXTERNAL_URL: 'https://api', BACKEND_IMAGE: 'ghcr.io/twincigo/backend:1.2.3', MINIO_ROOT_USER: 'twincigo', ...extra },
+  values: { ...SECRETS, DASHBOARD_USERNAME: 'supabase', SITE_URL: 'https://app', API_EXTERNAL_URL: 'https://api', BACKEND_IMAGE: 'ghcr.io/twincigo/backend:1.2.3', MINIO_ROOT_USER: 'twincigo', ACME_EMAIL: 'ops@twincigo.example', ...extra },
 });
 
 describe('timings', () => {
@@ -59,6 +65,20 @@ describe('timings', () => {
 });
 
 describe('patroni.yml', () => {
+  it('PostgreSQL memory fits the container: shared_buffers a quarter of its limit, effective_cache_size within it (both profiles)', () => {
+    const mib = (v: string) => Number(/^(\d+)MB$/.exec(v)![1]);
+    for (const profile of ['dev', 'prod'] as const) {
+      const env = envOf(profile);
+      const bundle = renderNode(env, nodes[0]!, values());
+      const limit = serviceLimits(bundle.files.filter((f) => bundle.composeFiles.includes(f.path))).find((l) => l.service === 'patroni')!.memoryMiB!;
+      expect(limit, `${profile}: PATRONI_MEMORY_MIB follows compose`).toBe(PATRONI_MEMORY_MIB[profile]);
+      const p = parse(bundle.files.find((f) => f.path === 'config/patroni/patroni.yml')!.content).bootstrap.dcs.postgresql.parameters;
+      expect(mib(p.shared_buffers)).toBeLessThanOrEqual(limit / 4);
+      expect(mib(p.effective_cache_size)).toBeLessThanOrEqual(limit);
+    }
+    expect(memoryParameters(16384)).toEqual({ shared_buffers: '4096MB', effective_cache_size: '12288MB' });
+  });
+
   const doc = (profile: 'dev' | 'prod') => parse(patroniConfig(envOf(profile), nodes[1]!, values().values));
   it('names the node, advertises its cluster address, lists every etcd member', () => {
     const d = doc('dev');
@@ -184,6 +204,14 @@ describe('per-node bundles', () => {
       expect(problems).toContain('JWT_SECRET is only 5 characters (at least 32); generate one: twincigo secrets init --env dev --rotate JWT_SECRET');
     }
   });
+  it("prod needs ACME_EMAIL (Caddy's Let's Encrypt account), and a real address", () => {
+    const prodEnv = { ...envOf('prod'), nodes: prodNodes() };
+    expect(() => renderEnvironment(prodEnv, prodEnv.nodes, values({ ACME_EMAIL: '' }))).toThrow(/ACME_EMAIL is missing — the address Let's Encrypt writes to/);
+    expect(() => renderEnvironment(prodEnv, prodEnv.nodes, values({ ACME_EMAIL: 'not-an-address' }))).toThrow(/ACME_EMAIL=not-an-address is not an email address/);
+    expect(renderEnvironment(prodEnv, prodEnv.nodes, values()).length).toBe(3);
+    expect(() => renderEnvironment(envOf('dev'), nodes, values({ ACME_EMAIL: '' }))).not.toThrow();
+  });
+
   it('placeholder and weak secrets are refused by render (not only by env check)', () => {
     const v = values({ POSTGRES_PASSWORD: 'changeme', REDIS_PASSWORD: 'hunter2', GRAFANA_ADMIN_PASSWORD: 'passwordpassword1' });
     expect(() => renderEnvironment(envOf('dev'), nodes, v)).toThrow(ConfigError);
