@@ -93,6 +93,11 @@ export function resolveEnvironment(inv: Inventory, name: string): EnvironmentCon
     ]);
   }
   const addressProblems = environmentAddressProblems(name, spec.nodes);
+  const synchronous = spec.synchronous ?? (spec.profile ?? (name === 'prod' ? 'prod' : 'dev')) === 'prod';
+  const mayBeSync = spec.nodes.filter((n) => n.roles.includes('patroni') && !n.nosync).length;
+  if (synchronous && mayBeSync < 2) {
+    addressProblems.push(`environments.${name}: synchronous replication needs a replica that may be the synchronous standby — every member but ${mayBeSync} has nosync (drop nosync from one, or set synchronous: false)`);
+  }
   if (addressProblems.length > 0) throw new ConfigError(inv.file, addressProblems);
   const leader = spec.initialLeader ?? spec.nodes.find((n) => n.roles.includes('patroni'))?.name ?? '';
   return {
@@ -102,6 +107,7 @@ export function resolveEnvironment(inv: Inventory, name: string): EnvironmentCon
     envFile: resolve(inv.dir, spec.envFile ?? `env/.env.${name}`),
     initialLeader: leader,
     rttMs: spec.rttMs ?? DEFAULT_RTT_MS,
+    synchronous,
     postgresParameters: spec.postgres?.parameters ?? {},
     nodes: spec.nodes.map((n) => ({
       name: n.name,
@@ -109,6 +115,7 @@ export function resolveEnvironment(inv: Inventory, name: string): EnvironmentCon
       // the cluster address: always an IP (checked above)
       privateAddress: n.privateAddress ?? n.host,
       roles: [...new Set(n.roles)],
+      nosync: n.nosync ?? false,
       ssh: { ...inv.spec.ssh, ...spec.ssh, ...n.ssh },
     })),
   };

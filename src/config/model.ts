@@ -8,6 +8,8 @@ export interface NodeConfig {
   /** Address the other nodes use to reach it (cluster traffic). Defaults to host. */
   privateAddress: string;
   roles: Role[];
+  /** Never the synchronous standby (Patroni's nosync tag). */
+  nosync: boolean;
   /** ssh settings merged: top level < environment < node (explicit values only). */
   ssh: SshSettings;
 }
@@ -19,6 +21,8 @@ export interface EnvironmentConfig {
   envFile: string;
   initialLeader: string;
   rttMs: number;
+  /** Synchronous replication: a commit waits for one standby's confirmation (prod's default). */
+  synchronous: boolean;
   /** PostgreSQL parameters set in the inventory, over twincigo's defaults. */
   postgresParameters: Record<string, string | number | boolean>;
   nodes: NodeConfig[];

@@ -34,6 +34,8 @@ export const nodeSchema = z.strictObject({
   privateAddress: z.string().superRefine(refineWith(privateAddressProblem)).optional(),
   ssh: sshSettingsSchema.optional(),
   roles: z.array(z.enum(ROLES)).min(1),
+  /** Patroni's nosync tag: this member is never chosen as the synchronous standby (e.g. across a region). */
+  nosync: z.boolean().optional(),
 });
 
 export const environmentSchema = z.strictObject({
@@ -41,6 +43,8 @@ export const environmentSchema = z.strictObject({
   envFile: z.string().min(1).optional(),
   baseDir: BASE_DIR.optional(),
   initialLeader: z.string().optional(),
+  /** Synchronous replication (Patroni synchronous_mode): a commit waits for one standby. Default: on in prod, off in dev. */
+  synchronous: z.boolean().optional(),
   rttMs: z.number().positive().max(1000).optional(),
   skipRoles: z.array(z.enum(ROLES)).optional(),
   /** PostgreSQL parameters over twincigo's defaults (Patroni's DCS config; deploy applies them). */

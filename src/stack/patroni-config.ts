@@ -67,8 +67,9 @@ export function patroniConfig(env: EnvironmentConfig, node: NodeConfig, settings
       dcs: {
         ...PATRONI_TIMINGS,
         maximum_lag_on_failover: FAILOVER_MAX_LAG,
-        synchronous_mode: prod,
-        ...(prod ? { synchronous_mode_strict: false } : {}),
+        synchronous_mode: env.synchronous,
+        // losing the synchronous standby must not stop writes: Patroni falls back to asynchronous
+        ...(env.synchronous ? { synchronous_mode_strict: false } : {}),
         failsafe_mode: true,
         postgresql: { use_pg_rewind: true, use_slots: true, parameters },
       },
@@ -82,7 +83,7 @@ export function patroniConfig(env: EnvironmentConfig, node: NodeConfig, settings
       pg_hba: hba,
       parameters: { unix_socket_directories: '/var/run/postgresql' },
     },
-    tags: { nofailover: false, noloadbalance: false, clonefrom: false, nosync: false },
+    tags: { nofailover: false, noloadbalance: false, clonefrom: false, nosync: node.nosync },
   };
   return `# Rendered by twincigo for ${node.name}; do not edit on the node. Secrets come from the environment.\n${stringify(doc)}`;
 }

@@ -77,6 +77,20 @@ describe('inventory validation', () => {
     ]);
   });
 
+  it('synchronous: defaults from the profile; a cluster where every replica is nosync cannot be synchronous', () => {
+    const doc = validInventory();
+    doc.environments.prod = { ...structuredClone(doc.environments.dev), profile: 'prod' };
+    const file = writeInventory(tmp.dir, doc, 'sync.yml');
+    expect(resolveEnvironment(readInventory(file), 'dev').synchronous).toBe(false);
+    expect(resolveEnvironment(readInventory(file), 'prod').synchronous).toBe(true);
+    doc.environments.prod.nodes[1].nosync = true;
+    doc.environments.prod.nodes[2].nosync = true;
+    const bad = writeInventory(tmp.dir, doc, 'sync.yml');
+    expect(() => resolveEnvironment(readInventory(bad), 'prod')).toThrow(/synchronous replication needs a replica that may be the synchronous standby/);
+    doc.environments.prod.synchronous = false;
+    expect(resolveEnvironment(readInventory(writeInventory(tmp.dir, doc, 'sync.yml')), 'prod').nodes.map((n) => n.nosync)).toEqual([false, true, true]);
+  });
+
   it('reports an unknown key with its exact path', () => {
     const doc = validInventory();
     doc.environments.dev.nodes[1].hots = 'x';

@@ -11,7 +11,7 @@ import { checkFits, parseCompose, serviceLimits } from '../../src/stack/resource
 import { PATRONI_TIMINGS, etcdTimings } from '../../src/stack/timings.js';
 import { signSupabaseKey } from '../../src/secrets/jwt.js';
 
-const node = (name: string, ip: string, roles: NodeConfig['roles']): NodeConfig => ({ name, host: `203.0.113.${ip.split('.')[3]}`, privateAddress: ip, roles, ssh: {} });
+const node = (name: string, ip: string, roles: NodeConfig['roles']): NodeConfig => ({ name, host: `203.0.113.${ip.split('.')[3]}`, privateAddress: ip, roles, nosync: false, ssh: {} });
 const nodes = [
   node('hil-1', '10.0.0.1', ['etcd', 'patroni', 'haproxy', 'supabase', 'storage']),
   node('ash-1', '10.0.0.2', ['etcd', 'patroni', 'haproxy', 'backend', 'redis']),
@@ -23,7 +23,7 @@ const prodNodes = () => [
   node('ash-1', '10.0.0.2', ['etcd', 'patroni', 'haproxy', 'backend', 'redis', 'storage']),
   node('ash-2', '10.0.0.3', ['etcd', 'patroni', 'haproxy', 'monitoring']),
 ];
-const envOf = (profile: 'dev' | 'prod'): EnvironmentConfig => ({ name: profile, profile, baseDir: '/opt/twincigo-crm', envFile: '/x/.env', initialLeader: 'hil-1', rttMs: 70, nodes });
+const envOf = (profile: 'dev' | 'prod'): EnvironmentConfig => ({ name: profile, profile, baseDir: '/opt/twincigo-crm', envFile: '/x/.env', initialLeader: 'hil-1', rttMs: 70, synchronous: profile === 'prod', postgresParameters: {}, nodes });
 const SECRETS: Record<string, string> = {
   POSTGRES_PASSWORD: 'pg-Kq8vT2mZ5xW9pLsPG',
   REPLICATION_PASSWORD: 'repl-Kq8vT2mZ5xW9pLsRE',
@@ -93,6 +93,14 @@ describe('patroni.yml', () => {
     expect(new Set(hosts)).toEqual(new Set(['127.0.0.1/32', '10.0.0.1/32', '10.0.0.2/32', '10.0.0.3/32']));
     expect(hba.join('\n')).not.toMatch(/0\.0\.0\.0\/0|trust/);
   });
+  it('synchronous replication is an environment setting (prod on, dev off by default); nosync members are never the synchronous standby', () => {
+    const sync = parse(patroniConfig({ ...envOf('dev'), synchronous: true }, { ...nodes[2]!, nosync: true }, values().values));
+    expect(sync.bootstrap.dcs).toMatchObject({ synchronous_mode: true, synchronous_mode_strict: false });
+    expect(sync.tags.nosync).toBe(true);
+    expect(parse(patroniConfig({ ...envOf('prod'), synchronous: false }, nodes[0]!, values().values)).bootstrap.dcs.synchronous_mode).toBe(false);
+    expect(parse(patroniConfig(envOf('prod'), nodes[0]!, values().values)).tags.nosync).toBe(false);
+  });
+
   it('has the HA settings: timings, pg_rewind, wal_log_hints, checksums, logical WAL; synchronous mode only in prod', () => {
     const d = doc('dev');
     expect(d.bootstrap.dcs).toMatchObject({ ttl: 20, loop_wait: 8, retry_timeout: 6, synchronous_mode: false });
