@@ -57,15 +57,27 @@ export function missingImagesCommand(images: readonly string[]): Command {
 }
 
 /**
- * How a missing image gets onto the node: pulled by compose; a buildable service (our Patroni
- * image) is pulled when a registry has it, else built on the node from the uploaded Dockerfile.
+ * Whether an image reference names its registry (`registry.example.com/…`, `10.0.0.5:5000/…`,
+ * `localhost/…`) rather than a bare name that Docker would look up on a public registry.
+ */
+export function namesRegistry(image: string): boolean {
+  const first = image.split('/')[0]!;
+  return image.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+}
+
+/**
+ * How a missing image gets onto the node: pulled by compose; our own image (a buildable service:
+ * Patroni) is never pulled by a bare public name — anyone could publish that name — it is pulled
+ * only from a registry its reference names (one the operator runs), else built on the node from
+ * the uploaded Dockerfile (or sent with --ship-images).
  */
 export function fetchCommands(baseDir: string, files: readonly string[], missing: readonly ServiceImage[]): Command[] {
   const pull = missing.filter((m) => !m.buildable).map((m) => m.service);
   const out: Command[] = [];
   if (pull.length > 0) out.push(compose(baseDir, files, 'pull', '--quiet', ...pull));
   for (const m of missing.filter((x) => x.buildable)) {
-    out.push(root('sh', '-c', 'docker pull --quiet "$1" >/dev/null 2>&1 || { shift; "$@"; }', 'sh', m.image, ...argvOf(compose(baseDir, files, 'build', m.service))));
+    const build = compose(baseDir, files, 'build', m.service);
+    out.push(namesRegistry(m.image) ? root('sh', '-c', 'docker pull --quiet "$1" >/dev/null 2>&1 || { shift; "$@"; }', 'sh', m.image, ...argvOf(build)) : build);
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EnvironmentConfig, NodeConfig } from '../../src/config/model.js';
 import { chainRules, clusterPorts, firewallPlan, applyFirewallCommand } from '../../src/bootstrap/firewall.js';
-import { fetchCommands, missingImagesCommand } from '../../src/bootstrap/images.js';
+import { fetchCommands, missingImagesCommand, namesRegistry } from '../../src/bootstrap/images.js';
 import { installDockerCommand } from '../../src/bootstrap/install-docker.js';
 import { evaluate, needsDocker, type NodeInput } from '../../src/bootstrap/preflight.js';
 import { parsePreflight, preflightCommand, type NodeFacts } from '../../src/bootstrap/preflight-probe.js';
@@ -132,15 +132,20 @@ describe('firewall', () => {
 });
 
 describe('images', () => {
-  it('pulls what a registry has, builds the Patroni image only when no registry has it', () => {
+  it('pulls third-party images; our Patroni image only from a registry its reference names, else built on the node', () => {
     const cmds = fetchCommands('/b', ['compose/etcd.yml'], [
       { service: 'etcd', image: 'reg/etcd:1', buildable: false },
-      { service: 'patroni', image: 'twincigo/patroni:1', buildable: true },
+      { service: 'patroni', image: 'registry.twincigo.internal:5000/twincigo/patroni:1', buildable: true },
     ]).map((c) => render(c));
     expect(cmds).toEqual([
       'docker compose --project-name twincigo --project-directory /b --env-file /b/.env -f /b/compose/etcd.yml pull --quiet etcd',
-      "sh -c 'docker pull --quiet \"$1\" >/dev/null 2>&1 || { shift; \"$@\"; }' sh twincigo/patroni:1 docker compose --project-name twincigo --project-directory /b --env-file /b/.env -f /b/compose/etcd.yml build patroni",
+      "sh -c 'docker pull --quiet \"$1\" >/dev/null 2>&1 || { shift; \"$@\"; }' sh registry.twincigo.internal:5000/twincigo/patroni:1 docker compose --project-name twincigo --project-directory /b --env-file /b/.env -f /b/compose/etcd.yml build patroni",
     ]);
+    // our own image by a bare (public) name is never pulled: anyone could publish twincigo/patroni
+    const bare = fetchCommands('/b', ['compose/patroni.yml'], [{ service: 'patroni', image: 'twincigo/patroni:1', buildable: true }]).map((c) => render(c));
+    expect(bare).toEqual(['docker compose --project-name twincigo --project-directory /b --env-file /b/.env -f /b/compose/patroni.yml build patroni']);
+    expect(['twincigo/patroni:1', 'patroni', 'library/postgres:17'].map(namesRegistry)).toEqual([false, false, false]);
+    expect(['10.0.0.5:5000/p:1', 'localhost/p', 'ghcr.io/twincigo/patroni@sha256:ab'].map(namesRegistry)).toEqual([true, true, true]);
     expect(render(missingImagesCommand(['a:1', 'b:2']))).toBe('sh -c \'for i in "$@"; do docker image inspect "$i" >/dev/null 2>&1 || echo "$i"; done\' sh a:1 b:2');
   });
 });
