@@ -40,3 +40,28 @@ export async function waitUntil<T>(what: string, check: () => Promise<Check<T>>,
     });
   }
 }
+
+/**
+ * A check that must give the same ready answer for `forMs` in a row before it counts — for
+ * answers that can be right by chance for a moment: a freshly (re)started HAProxy considers every
+ * server up until its first health checks fail, so :5000 may reach the leader on one try and a
+ * replica on the next (and cut the session when it marks that replica down).
+ */
+export function steadily<T>(check: () => Promise<Check<T>>, forMs: number, now: () => number = Date.now): () => Promise<Check<T>> {
+  let since: number | undefined;
+  let value: T | undefined;
+  return async () => {
+    const answer = await check();
+    if (!answer.ready || (since !== undefined && answer.value !== value)) {
+      since = answer.ready ? now() : undefined;
+      value = answer.ready ? answer.value : undefined;
+      return answer.ready ? notYet(`${String(answer.value)}, steady for 0 s`) : answer;
+    }
+    if (since === undefined) {
+      since = now();
+      value = answer.value;
+    }
+    const held = now() - since;
+    return held >= forMs ? answer : notYet(`${String(answer.value)}, steady for ${Math.floor(held / 1000)} s`);
+  };
+}

@@ -14,6 +14,8 @@ import { renderGated as renderEnvironment } from '../../dist/operations/gate.js'
 import { supabaseSql } from '../../dist/stack/supabase-sql.js';
 import { psqlViaHaproxy } from '../../dist/cluster/psql.js';
 import { patroniMembers } from '../../dist/cluster/patroni.js';
+import { haproxyRoutesToLeader } from '../../dist/cluster/health.js';
+import { steadily, waitUntil } from '../../dist/cluster/wait.js';
 import { waitFor } from '../lab/run.ts';
 import { wipeStack } from '../lab/faults.ts';
 import { labConfig, labPool } from './helpers.ts';
@@ -35,6 +37,11 @@ export class LabCluster {
   sql(i: number, port: number, query: string) {
     const pw = this.values.values.POSTGRES_PASSWORD!;
     return this.compose(i, 'exec', '-T', '-e', `PGPASSWORD=${pw}`, 'patroni', 'psql', `host=127.0.0.1 port=${port} user=postgres dbname=postgres connect_timeout=3`, '-Atc', query);
+  }
+
+  /** Node i's connection, reopened when a test restarted the node (lab.conns holds the ones upload() opened). */
+  conn(i: number): Promise<SshConnection> {
+    return this.pool.get(this.config.nodes[i]!);
   }
 
   async members(conn: SshConnection): Promise<Member[]> {
@@ -100,7 +107,8 @@ export class LabCluster {
   /** Every service of every node (Supabase stand-ins, backend, Redis, monitoring) on top of the core, health-gated. */
   async upAll(): Promise<void> {
     await this.upCore();
-    await waitFor('HAProxy :5000 to reach the leader', async () => (await this.conns[0]!.exec(this.sql(0, 5000, 'select 1'))).code === 0, 30_000, 500);
+    // steadily: a HAProxy just started routes to any server until its first checks have run
+    await waitUntil('HAProxy :5000 to reach the leader', steadily(() => haproxyRoutesToLeader(this.conns[0]!), 3000), { timeoutMs: 60_000, intervalMs: 500 });
     await psqlViaHaproxy(this.conns[0]!, supabaseSql({ postgresPassword: this.values.values.POSTGRES_PASSWORD!, backendPassword: this.values.values.BACKEND_DB_PASSWORD! }));
     await Promise.all(this.conns.map((c, i) => c.run(this.compose(i, 'up', '-d', '--wait', '--wait-timeout', '120'), { timeoutMs: 240_000 })));
   }

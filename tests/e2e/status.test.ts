@@ -113,7 +113,8 @@ describe('twincigo status on the lab', () => {
     expect(s.haproxy.agree).toBe(true);
     expect(s.members.find((m: any) => m.name === s.leader).role).toBe('leader');
     const i = lab.config.nodes.findIndex((n) => n.name === leader);
-    await lab.conns[i]!.run(lab.compose(i, 'start', 'patroni'));
+    // the leader may be the node the previous test restarted: its connection from upAll() is gone
+    await (await lab.conn(i)).run(lab.compose(i, 'start', 'patroni'));
     const back = await waitFor('healthy again, the old leader a replica', async () => {
       const r = await status();
       return r.code === 0 ? r : false;

@@ -6,7 +6,7 @@ import { installDockerCommand } from '../../src/bootstrap/install-docker.js';
 import { evaluate, needsDocker, type NodeInput } from '../../src/bootstrap/preflight.js';
 import { parsePreflight, preflightCommand, type NodeFacts } from '../../src/bootstrap/preflight-probe.js';
 import { changedContainers, upCommand } from '../../src/cluster/services.js';
-import { notYet, ready, waitUntil } from '../../src/cluster/wait.js';
+import { notYet, ready, steadily, waitUntil } from '../../src/cluster/wait.js';
 import { outline } from '../../src/engine/outline.js';
 import { render } from '../../src/remote/shell.js';
 
@@ -147,6 +147,20 @@ describe('images', () => {
     expect(['twincigo/patroni:1', 'patroni', 'library/postgres:17'].map(namesRegistry)).toEqual([false, false, false]);
     expect(['10.0.0.5:5000/p:1', 'localhost/p', 'ghcr.io/twincigo/patroni@sha256:ab'].map(namesRegistry)).toEqual([true, true, true]);
     expect(render(missingImagesCommand(['a:1', 'b:2']))).toBe('sh -c \'for i in "$@"; do docker image inspect "$i" >/dev/null 2>&1 || echo "$i"; done\' sh a:1 b:2');
+  });
+});
+
+describe('steadily', () => {
+  it('counts only an answer that stays the same for the whole time; a change or a miss starts over', async () => {
+    let t = 0;
+    const answers = [ready('a'), ready('b'), ready('b'), notYet('down'), ready('b'), ready('b'), ready('b')];
+    const check = steadily(async () => answers.shift()!, 2000, () => t);
+    const seen: string[] = [];
+    for (let i = 0; i < 7; i++, t += 1000) {
+      const r = await check();
+      seen.push(r.ready ? `ready ${r.value}` : r.why);
+    }
+    expect(seen).toEqual(['a, steady for 0 s', 'b, steady for 0 s', 'b, steady for 1 s', 'down', 'b, steady for 0 s', 'b, steady for 1 s', 'ready b']);
   });
 });
 
