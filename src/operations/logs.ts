@@ -1,4 +1,4 @@
-import { EXIT, UsageError } from '../errors.js';
+import { EXIT, InterruptedError, UsageError } from '../errors.js';
 import { nodePrefixes, PrefixedLines } from '../output/lines.js';
 import { servicesFor } from '../stack/compose-files.js';
 import { logsCommand, type LogsOptions } from '../remote/logs.js';
@@ -36,7 +36,8 @@ export async function logs(ctx: Session, service: string, o: LogsOptions & { gre
       }),
     );
     for (const f of failures) ctx.ui.warn(f);
-    // Ctrl-C is how -f ends: not an error
-    return failures.length > 0 && !signal.aborted ? EXIT.failed : EXIT.ok;
+    // Ctrl-C ends -f as it ends every command: exit 130 (as tail -f does), after the lines already shown
+    if (signal.aborted) throw new InterruptedError('logs stopped');
+    return failures.length > 0 ? EXIT.failed : EXIT.ok;
   });
 }
