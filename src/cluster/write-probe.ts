@@ -148,3 +148,11 @@ export class ProbeSession {
     return this.events.filter((e) => e.kind === 'w' && e.ok && !present.has(e.seq)).length;
   }
 }
+
+/** What a write probe measured: the longest gap between acknowledged writes, and the writes' fate. */
+export interface WriteCounts {
+  writeOutageSeconds: number;
+  acknowledgedWrites: number;
+  failedWrites: number;
+  lostWrites: number;
+}

@@ -55,46 +55,44 @@ export async function runDeploy(op: Operation, o: DeployOptions): Promise<number
   const mode = ctx.renderMode;
   const started = performance.now();
   const discard = () => Promise.all(o.nodes.map(async (n) => (await pool.get(n)).exec(discardCommand(run.env.baseDir, id)).catch(() => undefined)));
-  try {
-    const prep = await runPlan(preparePlan(run, { upload: o.bundles !== null }), { nodes: o.nodes, mode, signal });
-    if (!prep.ok && o.bundles) await discard();
-    assertSucceeded(prep);
-    if (o.dryRun) {
-      const diffs = await fileDiffs(run);
-      if (o.bundles) await discard();
-      ctx.ui.json({ ...report(run, true, started, true), diffs: Object.fromEntries(diffs) });
-      ctx.ui.print(dryRunText(run, diffs));
-      return EXIT.ok;
-    }
-    const anything = o.nodes.some((n) => hasChanges(run.changes.get(n.name)!)) || Object.keys(run.dcs?.patch ?? {}).length > 0 || run.pendingRestart.length > 0;
-    if (!anything) {
-      if (o.bundles) await discard();
-      const r = report(run, true, started);
-      ctx.ui.json(r);
-      ctx.ui.print(summaryText(run, r));
-      return EXIT.ok;
-    }
-    const result = await op.locked(o.command, o.lockWaitSec, () => runPlan(applyPlan(run, { record: o.bundles !== null }), { nodes: o.nodes, mode, signal }));
-    // a failed deploy: nodes that did not get the release (and the one rolled back) drop the staged copy
-    if (!result.ok && o.bundles) await discard();
-    const r = report(run, result.ok, started);
-    const outcome = result.interrupted ? 'interrupted' : result.ok ? 'ok' : run.rolledBack ? 'rolled back' : 'failed';
-    await op.audit(`${o.command} ${id}`, outcome, result.ok ? `${r.restarts} restarts` : result.error);
-    if (!result.ok && run.rolledBack) {
-      const rb = run.rolledBack;
-      const raw = run.failure && 'logs' in run.failure ? String((run.failure as { logs: string }).logs) : '';
-      const logs = raw ? `\nlast log lines on ${rb.node}:\n${raw.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').split('\n').slice(-15).join('\n')}` : '';
-      throw new TwincigoError(`${o.command} ${id} failed on ${rb.node}: ${rb.error}\n${rb.node} was rolled back to ${rb.to}; nodes after it were not changed, nodes before it run ${id} (twincigo rollback returns them)${logs}`, EXIT.failed, [
-        'fix the change and deploy again; twincigo releases shows what each node runs',
-      ]);
-    }
-    assertSucceeded(result);
-    ctx.ui.json(r);
-    ctx.ui.print(summaryText(run, r));
+  const prep = await runPlan(preparePlan(run, { upload: o.bundles !== null }), { nodes: o.nodes, mode, signal });
+  if (!prep.ok && o.bundles) await discard();
+  assertSucceeded(prep);
+  if (o.dryRun) {
+    const diffs = await fileDiffs(run);
+    if (o.bundles) await discard();
+    ctx.ui.json({ ...report(run, true, started, true), diffs: Object.fromEntries(diffs) });
+    ctx.ui.print(dryRunText(run, diffs));
     return EXIT.ok;
-  } finally {
-    // the operation's lifecycle closes the pool
   }
+  const anything = o.nodes.some((n) => hasChanges(run.changes.get(n.name)!)) || Object.keys(run.dcs?.patch ?? {}).length > 0 || run.pendingRestart.length > 0;
+  if (!anything) {
+    if (o.bundles) await discard();
+    return done(ctx, run, report(run, true, started));
+  }
+  const result = await op.locked(o.command, o.lockWaitSec, () => runPlan(applyPlan(run, { record: o.bundles !== null }), { nodes: o.nodes, mode, signal }));
+  // a failed deploy: nodes that did not get the release (and the one rolled back) drop the staged copy
+  if (!result.ok && o.bundles) await discard();
+  const r = report(run, result.ok, started);
+  const outcome = result.interrupted ? 'interrupted' : result.ok ? 'ok' : run.rolledBack ? 'rolled back' : 'failed';
+  await op.audit(`${o.command} ${id}`, outcome, result.ok ? `${r.restarts} restarts` : result.error);
+  if (!result.ok && run.rolledBack) {
+    const rb = run.rolledBack;
+    const raw = run.failure && 'logs' in run.failure ? String((run.failure as { logs: string }).logs) : '';
+    const logs = raw ? `\nlast log lines on ${rb.node}:\n${raw.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').split('\n').slice(-15).join('\n')}` : '';
+    throw new TwincigoError(`${o.command} ${id} failed on ${rb.node}: ${rb.error}\n${rb.node} was rolled back to ${rb.to}; nodes after it were not changed, nodes before it run ${id} (twincigo rollback returns them)${logs}`, EXIT.failed, [
+      'fix the change and deploy again; twincigo releases shows what each node runs',
+    ]);
+  }
+  assertSucceeded(result);
+  return done(ctx, run, r);
+}
+
+/** The report, as JSON or as the summary. */
+function done(ctx: Session, run: DeployRun, r: DeployReport): number {
+  ctx.ui.json(r);
+  ctx.ui.print(summaryText(run, r));
+  return EXIT.ok;
 }
 
 function report(run: DeployRun, ok: boolean, started: number, dryRun = false): DeployReport {

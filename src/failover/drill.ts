@@ -2,7 +2,7 @@ import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
 import { patroniMembers, patroniStreaming, requestSwitchover, type PatroniMember } from '../cluster/patroni.js';
 import { psqlQueryCommand } from '../cluster/psql.js';
 import { notYet, ready, waitUntil } from '../cluster/wait.js';
-import { ProbeSession, summarizeProbe, type ProbeEvent } from '../cluster/write-probe.js';
+import { ProbeSession, summarizeProbe, type ProbeEvent, type WriteCounts } from '../cluster/write-probe.js';
 import type { OnceStep, Plan } from '../engine/types.js';
 import { TwincigoError } from '../errors.js';
 import type { SshPool } from '../ssh/pool.js';
@@ -20,15 +20,11 @@ export interface DrillTarget {
   timelineBefore: number;
 }
 
-export interface DrillResult {
+export interface DrillResult extends WriteCounts {
   scenario: Scenario;
   oldLeader: string;
   newLeader: string | null;
-  writeOutageSeconds: number;
   readOutageSeconds: number;
-  acknowledgedWrites: number;
-  failedWrites: number;
-  lostWrites: number;
   timelineBefore: number;
   timelineAfter: number | null;
   oldLeaderRejoined: boolean;

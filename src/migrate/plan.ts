@@ -2,7 +2,7 @@ import type { MigrationsConfig, NodeConfig } from '../config/model.js';
 import type { OnceStep, Plan } from '../engine/types.js';
 import { TwincigoError } from '../errors.js';
 import type { SshPool } from '../ssh/pool.js';
-import { MigrationError, applyMigration } from './apply.js';
+import { MigrationError, applyMigration, type ApplyOptions } from './apply.js';
 import { connectAny, type DbConnection, type DbSettings } from './connect.js';
 import type { Migration } from './files.js';
 import { UNLOCK_SQL, acquireMigrationLock } from './lock.js';
@@ -44,12 +44,9 @@ export async function inspect(t: MigrateTarget, files: Migration[]): Promise<{ d
   }
 }
 
-export interface UpOptions {
+export interface UpOptions extends ApplyOptions {
   to?: number | undefined;
   lockWaitMs: number;
-  by: string;
-  lockTimeout: string;
-  statementTimeout: string;
   onLockWait: (holder: string) => void;
 }
 

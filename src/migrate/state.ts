@@ -34,10 +34,7 @@ export interface AppliedRow {
 
 export type MigrationState = 'applied' | 'pending' | 'changed' | 'missing';
 
-export interface MigrationStatus {
-  version: number;
-  id: string;
-  name: string;
+export interface MigrationStatus extends Pick<Migration, 'version' | 'id' | 'name'> {
   state: MigrationState;
   /** The file's checksum (pending, applied, changed) or the recorded one (missing). */
   sha256: string;

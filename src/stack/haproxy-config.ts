@@ -15,6 +15,9 @@ export function haproxyConfig(nodes: NodeConfig[]): string {
     .filter((n) => n.roles.includes('patroni'))
     .map((n) => `  server ${n.name} ${n.privateAddress}:5432 check port 8008`)
     .join('\n');
+  const checks = `  http-check expect status 200
+  default-server inter 1s fastinter 500ms downinter 500ms fall 2 rise 1 on-marked-down shutdown-sessions
+${servers}`;
   return `# Rendered by twincigo; do not edit on the node.
 global
   maxconn 1000
@@ -41,16 +44,12 @@ listen stats
 listen primary
   bind *:5000
   option httpchk GET /primary
-  http-check expect status 200
-  default-server inter 1s fastinter 500ms downinter 500ms fall 2 rise 1 on-marked-down shutdown-sessions
-${servers}
+${checks}
 
 listen replicas
   bind *:5001
   balance roundrobin
   option httpchk GET /replica?lag=${REPLICA_MAX_LAG}
-  http-check expect status 200
-  default-server inter 1s fastinter 500ms downinter 500ms fall 2 rise 1 on-marked-down shutdown-sessions
-${servers}
+${checks}
 `;
 }

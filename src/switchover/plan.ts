@@ -2,22 +2,18 @@ import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
 import { haproxyRoutesTo } from '../cluster/health.js';
 import { describeMembers, isLeader, isStreaming, leaderIs, membersFromAny, patroniStreaming, requestSwitchover } from '../cluster/patroni.js';
 import { notYet, ready, waitUntil } from '../cluster/wait.js';
-import { ProbeSession, summarizeProbe } from '../cluster/write-probe.js';
+import { ProbeSession, summarizeProbe, type WriteCounts } from '../cluster/write-probe.js';
 import type { OnceStep, Plan, Step } from '../engine/types.js';
 import { TwincigoError, UsageError } from '../errors.js';
 import type { SshPool } from '../ssh/pool.js';
 
-export interface SwitchoverReport {
+export interface SwitchoverReport extends WriteCounts {
   from: string;
   to: string;
   /** Seconds from the request to Patroni reporting the new leader running. */
   switchSeconds: number;
   /** Seconds from the request until every HAProxy routed :5000 to the new leader. */
   routedSeconds: number;
-  writeOutageSeconds: number;
-  acknowledgedWrites: number;
-  failedWrites: number;
-  lostWrites: number;
   oldLeaderRejoined: boolean;
 }
 
