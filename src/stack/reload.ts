@@ -23,7 +23,13 @@ export function servicesToReload(changedFiles: readonly string[], services: read
   return CONFIG_RELOAD.filter((c) => changedFiles.includes(c.file) && services.includes(c.service) && !seen.has(c.service) && seen.add(c.service));
 }
 
+/**
+ * A signal goes to the container's main process from inside (`kill` in a `docker exec`), never with
+ * `docker kill --signal`: Docker marks a container it sent any signal to as stopped by hand, and its
+ * `unless-stopped` policy then keeps it down after the node reboots (seen in the lab: after a deploy
+ * reloaded patroni.yml, a node that lost power came back without Patroni).
+ */
 export function reloadCommand(entry: (typeof CONFIG_RELOAD)[number]): Command {
   const c = containerName(entry.service);
-  return entry.how === 'restart' ? root('docker', 'restart', c) : root('docker', 'kill', '--signal', entry.how.signal, c);
+  return entry.how === 'restart' ? root('docker', 'restart', c) : root('docker', 'exec', c, 'sh', '-c', 'kill -s "$1" 1', 'sh', entry.how.signal);
 }

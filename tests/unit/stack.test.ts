@@ -295,11 +295,13 @@ describe('Supabase SQL', () => {
 
 describe('config reloads', () => {
   it('maps changed config files to their service once, with the way it takes them', async () => {
-    const { reloadCommand, servicesToReload } = await import('../../src/stack/reload.js');
+    const { CONFIG_RELOAD, reloadCommand, servicesToReload } = await import('../../src/stack/reload.js');
     const { render } = await import('../../src/remote/shell.js');
     const r = servicesToReload(['config/haproxy/haproxy.cfg', 'config/prometheus/prometheus.yml', 'config/prometheus/alerts.yml', 'compose/etcd.yml'], ['haproxy', 'prometheus', 'etcd']);
     expect(r.map((x) => x.service)).toEqual(['haproxy', 'prometheus']);
-    expect(render(reloadCommand(r[0]!))).toBe('docker kill --signal USR2 twincigo-haproxy-1');
+    expect(render(reloadCommand(r[0]!))).toBe(`docker exec twincigo-haproxy-1 sh -c 'kill -s "$1" 1' sh USR2`);
+    // never `docker kill --signal`: Docker would count the container as stopped by hand and not start it after a reboot
+    expect(CONFIG_RELOAD.filter((c) => c.how !== 'restart').map((c) => render(reloadCommand(c))).some((cmd) => cmd.includes('docker kill'))).toBe(false);
     expect(servicesToReload(['config/kong.yml'], ['kong']).map((x) => render(reloadCommand(x)))).toEqual(['docker restart twincigo-kong-1']);
     expect(servicesToReload(['config/haproxy/haproxy.cfg'], ['patroni'])).toEqual([]);
   });
