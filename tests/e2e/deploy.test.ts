@@ -150,7 +150,7 @@ describe('twincigo deploy', () => {
     // a switchover on this lab takes ≈ 4 s (BENCHMARKS.md); restarts of replicas do not touch writes
     expect(w.outageSeconds).toBeLessThanOrEqual(10);
     expect(await probe.lostWrites()).toBe(0);
-    for (const [i] of lab.conns.entries()) expect((await lab.conns[i]!.run(lab.sql(i, 5432, 'show max_connections'))).stdout.trim()).toBe('200');
+    for (const [i] of lab.conns.entries()) expect(await lab.query(i, 5432, 'show max_connections')).toBe('200');
     const ms = await lab.patroniHealthy();
     expect(ms.some((m: any) => m.pending_restart)).toBe(false);
   }, 600_000);
@@ -164,7 +164,7 @@ describe('twincigo deploy', () => {
       const ids = before[node]!.map((r) => r.id);
       expect(currentOf(list)).toBe(ids[ids.indexOf(currentOf(before[node]!)!) - 1]);
     }
-    for (const [i] of lab.conns.entries()) expect((await lab.conns[i]!.run(lab.sql(i, 5432, 'show max_connections'))).stdout.trim()).toBe('150');
+    for (const [i] of lab.conns.entries()) expect(await lab.query(i, 5432, 'show max_connections')).toBe('150');
     expect(await status()).toBe(0);
     const noop = await deployJson('--dry-run');
     expect(noop.body.patroniConfig).toEqual(['postgresql.parameters.max_connections: 150 → 200']);
