@@ -44,6 +44,14 @@ export class RemoteCommandError extends SshError {
 
 const short = (cmd: string) => (cmd.length > 120 ? `${cmd.slice(0, 117)}...` : cmd);
 const MAX_CAPTURE = 4 * 1024 * 1024;
+
+/**
+ * runc failing to start an exec'd process before it ran ("OCI runtime exec failed: … waiting for
+ * init preliminary setup: read init-p: connection reset by peer"): a known transient race of the
+ * container runtime on a loaded machine (seen on the 2-core lab). Nothing was started, so the
+ * command is safe to send once more.
+ */
+export const RUNC_EXEC_NOT_STARTED = /OCI runtime exec failed: exec failed: unable to start container process: waiting for init preliminary setup/;
 /** OpenSSH allows 10 sessions per connection (MaxSessions); stay under it. */
 const MAX_CHANNELS = 8;
 
@@ -99,7 +107,13 @@ export class SshConnection {
     const command = typeof cmd === 'string' ? cmd : render(cmd, { sudo: this.sudo });
     const release = await this.channels.acquire();
     try {
-      const result = await this.execChannel(command, opts);
+      let result = await this.execChannel(command, opts);
+      // runc could not start a `docker exec` at all (nothing ran): once more, after a moment
+      const replayable = opts.stdin === undefined || typeof opts.stdin === 'string' || Buffer.isBuffer(opts.stdin);
+      if (result.code === 126 && RUNC_EXEC_NOT_STARTED.test(result.stderr) && replayable && !opts.signal?.aborted) {
+        await new Promise((r) => setTimeout(r, 500));
+        result = await this.execChannel(command, opts);
+      }
       if (result.code !== 0 && SUDO_REFUSED.test(result.stderr)) {
         throw new SshError(this.target.label, 'sudo', `user ${this.target.user} may not run sudo without a password`, [
           `allow it passwordless sudo (e.g. "${this.target.user} ALL=(ALL) NOPASSWD: ALL" in /etc/sudoers.d/), or connect as root`,

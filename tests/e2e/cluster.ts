@@ -44,15 +44,9 @@ export class LabCluster {
     return this.pool.get(this.config.nodes[i]!);
   }
 
-  /**
-   * A query on node i through `compose exec`; once more when runc itself failed to start the exec
-   * ("OCI runtime exec failed … init-p: connection reset by peer", seen on the loaded 2-core CI
-   * machine right after a restart) — a hiccup of the lab's nested Docker, not of the database.
-   */
+  /** A query on node i through `compose exec` (the transport sends an exec runc could not start once more). */
   async query(i: number, port: number, query: string): Promise<string> {
-    const conn = await this.conn(i);
-    let res = await conn.exec(this.sql(i, port, query));
-    if (res.code === 126 && /OCI runtime exec failed/.test(res.stderr)) res = await conn.exec(this.sql(i, port, query));
+    const res = await (await this.conn(i)).exec(this.sql(i, port, query));
     if (res.code !== 0) throw new Error(`node ${i}: ${query} exited ${res.code}: ${res.stderr.trim()}`);
     return res.stdout.trim();
   }

@@ -84,6 +84,18 @@ describe('exec', () => {
     await expect(conn.run('echo broken >&2; exit 3')).rejects.toThrow(/exited with 3:\s+broken/);
   });
 
+  it("sends once more a docker exec that runc could not start (nothing ran); any other 126 is passed through", async () => {
+    const marker = `/tmp/twincigo-runc-${process.pid}-${Date.now()}`;
+    const oci = 'OCI runtime exec failed: exec failed: unable to start container process: waiting for init preliminary setup: read init-p: connection reset by peer: unknown';
+    // first call: runc's failure (exit 126, nothing run); second: the command itself
+    const flaky = `if [ -e ${marker} ]; then echo ran; else touch ${marker}; echo '${oci}' >&2; exit 126; fi`;
+    const res = await conn.exec(flaky);
+    expect(res).toMatchObject({ code: 0, stdout: 'ran\n' });
+    const other = await conn.exec("echo 'permission denied' >&2; exit 126");
+    expect(other.code).toBe(126);
+    await conn.exec(`rm -f ${marker}`);
+  });
+
   it('streams stdout and stderr while the command runs', async () => {
     const chunks: Array<[string, number]> = [];
     const started = Date.now();
