@@ -12,7 +12,7 @@ import { renderAll, type NodeBundle, type RenderOptions } from '../stack/bundle.
  */
 export function renderGated(env: EnvironmentConfig, nodes: NodeConfig[], values: EnvValues, opts: RenderOptions = {}): NodeBundle[] {
   const refused = envProblems(env, values, nodes).filter((x) => x.kind === 'invalid' || x.kind === 'placeholder' || x.kind === 'weak').map((p) => p.message);
-  const { bundles, problems } = renderAll(env, nodes, values, opts, refused);
+  const { bundles, problems } = renderAll(env, nodes, values, opts);
   const missing = problems.filter((p) => / is missing — /.test(p));
   const resources = problems.filter((p) => !missing.includes(p));
   const all = [...missing, ...refused, ...resources];

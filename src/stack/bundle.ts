@@ -115,7 +115,7 @@ export function renderNode(env: EnvironmentConfig, node: NodeConfig, values: Env
  * (a missing key) is left out when there are problems to report. Nothing is thrown for problems:
  * the caller adds what else it checks and refuses once (src/operations/gate.ts).
  */
-export function renderAll(env: EnvironmentConfig, nodes: NodeConfig[], values: EnvValues, opts: RenderOptions = {}, known: readonly string[] = []): { bundles: NodeBundle[]; problems: string[] } {
+export function renderAll(env: EnvironmentConfig, nodes: NodeConfig[], values: EnvValues, opts: RenderOptions = {}): { bundles: NodeBundle[]; problems: string[] } {
   const problems: string[] = [];
   for (const m of missingKeys(env, values, nodes)) {
     problems.push(`${m.key} is missing — ${m.about} (needed by ${m.roles.join(', ')} on ${m.nodes.join(', ')})`);
@@ -125,7 +125,7 @@ export function renderAll(env: EnvironmentConfig, nodes: NodeConfig[], values: E
     try {
       return renderNode(env, n, values, opts);
     } catch (err) {
-      if (problems.length === 0 && known.length === 0) throw err;
+      if (problems.length === 0) throw err;
       return null;
     }
   });

@@ -238,6 +238,31 @@ describe('per-node bundles', () => {
   });
 });
 
+describe('published ports', () => {
+  it('prod publishes on every interface only the edge (80/443) and, for now, the backend; MinIO and the rest are bound to an address', () => {
+    const env = { ...envOf('prod'), nodes: prodNodes() };
+    for (const n of env.nodes) {
+      const b = renderNode(env, n, values());
+      // merged as compose merges the files: later ports are added, `!reset []` (read as []) clears them
+      const ports = new Map<string, string[]>();
+      for (const f of b.files.filter((x) => b.composeFiles.includes(x.path))) {
+        const doc = parseCompose(f.content) as { services?: Record<string, { ports?: unknown[] } | null> };
+        for (const [service, def] of Object.entries(doc.services ?? {})) {
+          if (!def?.ports) continue;
+          ports.set(service, def.ports.length === 0 ? [] : [...(ports.get(service) ?? []), ...def.ports.map(String)]);
+        }
+      }
+      for (const [service, list] of ports) {
+        for (const p of list) {
+          const everyInterface = /^\d+:\d+$/.test(p) || /^\$\{[A-Z_]+(:-\d+)?\}:\d+$/.test(p);
+          // the edge, and the backend until it moves behind the edge (issue 13, still open: noted in docs/stack.md)
+          if (everyInterface) expect(['caddy 80:80', 'caddy 443:443', 'backend ${BACKEND_PORT:-8080}:8080'], `${n.name}: ${service} publishes ${p}`).toContain(`${service} ${p}`);
+        }
+      }
+    }
+  });
+});
+
 describe('resource limits', () => {
   it('every dev node\'s services fit a CCX13 (2 vCPU, 8 GB)', () => {
     for (const n of nodes) {

@@ -1,7 +1,5 @@
-import { UsageError } from '../../errors.js';
-import { defineCommand } from '../define.js';
+import { defineCommand, wholeNumber } from '../define.js';
 import { session } from '../action.js';
-
 export const auditCommand = defineCommand({
   name: 'audit',
   description: 'the audit log of every node (bootstrap, lock, switchover …), merged by time',
@@ -9,8 +7,7 @@ export const auditCommand = defineCommand({
   examples: ['twincigo audit --env dev', 'twincigo audit --env prod --lines 200'],
   exits: ['1'],
   run: async (g, _args, opts: { lines: string }) => {
-    const lines = Number(opts.lines);
-    if (!Number.isInteger(lines) || lines <= 0) throw new UsageError('--lines takes a whole number > 0');
+    const lines = wholeNumber(opts.lines, '--lines', 1);
     return (await import('../../operations/audit.js')).audit(await session(g), lines);
   },
 });

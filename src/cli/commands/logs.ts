@@ -1,7 +1,5 @@
-import { UsageError } from '../../errors.js';
-import { defineCommand } from '../define.js';
+import { defineCommand, wholeNumber } from '../define.js';
 import { session } from '../action.js';
-
 export const logsCommand = defineCommand({
   name: 'logs',
   description: "a service's container logs from every node that runs it, each line prefixed with its node",
@@ -15,8 +13,7 @@ export const logsCommand = defineCommand({
   examples: ['twincigo logs patroni --env dev --lines 50', 'twincigo logs haproxy --env dev -f', 'twincigo logs backend --env dev --since 10m --grep ERROR'],
   exits: ['1'],
   run: async (g, [service], opts: { follow?: boolean; lines: string; since?: string; grep?: string }) => {
-    const lines = Number(opts.lines);
-    if (!Number.isInteger(lines) || lines < 0) throw new UsageError('--lines takes a whole number');
+    const lines = wholeNumber(opts.lines, '--lines');
     const { logs } = await import('../../operations/logs.js');
     return logs(await session(g), service, { lines, since: opts.since, follow: Boolean(opts.follow), grep: opts.grep });
   },
