@@ -1,11 +1,14 @@
-import { execIn } from '../remote/compose.js';
+import { containerName } from '../remote/compose.js';
+import { root } from '../remote/shell.js';
 import type { SshConnection } from '../ssh/connection.js';
 import { clockOffsetMs } from './clock.js';
 import { psqlQueryCommand } from './psql.js';
 import type { Command } from '../remote/shell.js';
 
 /**
- * The write and read probes, run inside a node's patroni container against that node's HAProxy:
+ * The write and read probes, run in a client container of their own on a node (the node's Patroni
+ * image, which has psql, on the host network) against that node's HAProxy — as an application on
+ * that node connects — so a probe outlives the node's Patroni being killed:
  * writes through :5000 (the leader), reads through :5001 (replicas), one statement every interval
  * on a kept connection — as an application's pool would — reconnecting after a failure. Each
  * answer is a line `w|r ok|err <seq> <server address> <epoch ms>` stamped when it arrives. Written
@@ -43,12 +46,29 @@ const SCRIPT = [
 
 export const probeRunId = () => `p${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
+export const probeContainer = (run: string) => `twincigo-probe-${run}`;
+
+/**
+ * Starts the probe's container: the image and the superuser password are read from the node's
+ * running Patroni container, the password handed over by name (`-e NAME`), never in an argument.
+ */
+const LAUNCH = [
+  'run="$1"; shift',
+  `img=$(docker inspect -f '{{.Config.Image}}' ${containerName('patroni')}) || exit 1`,
+  `PATRONI_SUPERUSER_PASSWORD=$(docker exec ${containerName('patroni')} printenv PATRONI_SUPERUSER_PASSWORD) || exit 1`,
+  'export PATRONI_SUPERUSER_PASSWORD',
+  'exec docker run --rm --name "twincigo-probe-$run" --network host -e PATRONI_SUPERUSER_PASSWORD --entrypoint sh "$img" -c "$@"',
+].join('\n');
+
 export function writeProbeCommand(run: string, intervalSec = 0.1, maxSec = 600): Command {
   if (!/^[a-z0-9]+$/.test(run)) throw new Error(`bad probe run id ${run}`);
-  return execIn('patroni', ['sh', '-c', SCRIPT, 'sh', run, String(intervalSec), String(maxSec)]);
+  return root('sh', '-c', LAUNCH, 'sh', run, SCRIPT, 'sh', run, String(intervalSec), String(maxSec));
 }
 
-export const stopProbeCommand = (run: string): Command => execIn('patroni', ['touch', `/tmp/twincigo-probe-${run}.stop`]);
+/** The stop file, or — when the container is already gone (its node crashed) — nothing to do. */
+export const stopProbeCommand = (run: string): Command => root('sh', '-c', 'docker exec "$1" touch "/tmp/twincigo-probe-$2.stop" 2>/dev/null || true', 'sh', probeContainer(run), run);
+/** A probe left running after the operator's connection died: removed (its own max time would end it too). */
+export const removeProbeCommand = (run: string): Command => root('sh', '-c', 'docker rm -f "$1" >/dev/null 2>&1 || true', 'sh', probeContainer(run));
 
 /** The sequence numbers of a run that the current leader has (asked through :5000). */
 export const probeRowsQuery = (run: string) => `select coalesce(string_agg(seq::text, ',' order by seq), '') from twincigo.write_probe where run = '${run}'`;
@@ -138,12 +158,17 @@ export class ProbeSession {
   /** Idempotent: a cleanup may call it again after the measurement did. */
   async stop(): Promise<void> {
     await this.conn.exec(stopProbeCommand(this.run)).catch(() => undefined);
+    const ended = await Promise.race([this.done?.then(() => true), new Promise((r) => setTimeout(() => r(false), 10_000).unref())]);
+    if (!ended) await this.conn.exec(removeProbeCommand(this.run)).catch(() => undefined);
     await this.done;
   }
 
-  /** Acknowledged writes the leader (through this node's :5000) does not have: the real RPO. */
-  async lostWrites(): Promise<number> {
-    const rows = await this.conn.run(psqlQueryCommand(5000, probeRowsQuery(this.run)));
+  /**
+   * Acknowledged writes the leader does not have: the real RPO. Asked through a node's :5000 —
+   * by default this probe's node; `via` another (a probe on a node that was faulted asks outside).
+   */
+  async lostWrites(via: SshConnection = this.conn): Promise<number> {
+    const rows = await via.run(psqlQueryCommand(5000, probeRowsQuery(this.run)));
     const present = new Set(rows.stdout.trim().split(',').filter(Boolean).map(Number));
     return this.events.filter((e) => e.kind === 'w' && e.ok && !present.has(e.seq)).length;
   }

@@ -5,6 +5,7 @@ import { notYet, ready, waitUntil } from '../cluster/wait.js';
 import { ProbeSession, summarizeProbe, type ProbeEvent, type WriteCounts } from '../cluster/write-probe.js';
 import type { OnceStep, Plan } from '../engine/types.js';
 import { TwincigoError } from '../errors.js';
+import type { SshConnection } from '../ssh/connection.js';
 import type { SshPool } from '../ssh/pool.js';
 import { LeaderWatch, runningLeader } from './leader-watch.js';
 import { faultFor, SCENARIO_INFO, type Scenario } from './scenarios.js';
@@ -17,11 +18,29 @@ export interface DrillTarget {
   faultNode: NodeConfig;
   /** A node outside the fault, where the probe runs (the operator's own link does not count). */
   probeNode: NodeConfig;
+  /** The faulted node (the leader's for a switchover): a second probe runs there, as an app on that node connects. */
+  colocatedNode: NodeConfig;
+  /** The member Patroni had as synchronous standby before the fault (null: asynchronous). */
+  synchronousStandby: string | null;
   timelineBefore: number;
+}
+
+/** One probe's side of a drill: its node, where it stood, and its writes' fate. */
+export interface ProbeSide {
+  node: string;
+  side: 'outside' | 'colocated';
+  acknowledgedWrites: number;
+  failedWrites: number;
+  /** Acknowledged, then missing on the leader after the drill. */
+  lostWrites: number;
+  writeOutageSeconds: number;
 }
 
 export interface DrillResult extends WriteCounts {
   scenario: Scenario;
+  /** The outside probe's figures are the drill's own (outage, writes); lostWrites counts both probes. */
+  probes: ProbeSide[];
+  synchronousStandby: string | null;
   oldLeader: string;
   newLeader: string | null;
   readOutageSeconds: number;
@@ -63,7 +82,8 @@ export async function prepareDrill(pool: SshPool, env: EnvironmentConfig, scenar
   const probeNode = replicas.find((n) => n !== faultNode)!;
   if (!probeNode) throw new TwincigoError('a drill needs three Patroni nodes');
   const timelineBefore = Math.max(...members.map((m) => m.timeline ?? 0));
-  return { scenario, leader, faultNode, probeNode, timelineBefore };
+  const synchronousStandby = members.find((m) => m.role === 'sync_standby')?.name ?? null;
+  return { scenario, leader, faultNode, probeNode, colocatedNode: faultNode, synchronousStandby, timelineBefore };
 }
 
 /** What the steps of one drill share: who is who, the fault, and what has been seen so far. */
@@ -74,7 +94,7 @@ interface Drill {
   info: (typeof SCENARIO_INFO)[Scenario];
   nodes: NodeConfig[];
   fault: ReturnType<typeof faultFor> | undefined;
-  st: { probe?: ProbeSession; watch?: LeaderWatch; faultAt: number; leaderLostAt?: number; newLeaderAt?: number; newLeader?: string; splitMs: number; restored: boolean };
+  st: { probe?: ProbeSession; colocated?: ProbeSession; watch?: LeaderWatch; faultAt: number; leaderLostAt?: number; newLeaderAt?: number; newLeader?: string; splitMs: number; restored: boolean };
 }
 
 const probeConn = (d: Drill) => d.pool.get(d.t.probeNode);
@@ -100,7 +120,7 @@ export function drillPlan(pool: SshPool, env: EnvironmentConfig, t: DrillTarget,
   return {
     title: `failover-test ${env.name}: ${t.scenario} — ${info.about}`,
     phases: [
-      { title: `Probe from ${t.probeNode.name}: a write (:5000) and a read (:5001) every 100 ms`, then: [probeStep(d)] },
+      { title: `Probes on ${t.probeNode.name} (outside the fault) and ${t.colocatedNode.name} (the faulted node): a write (:5000) and a read (:5001) every 100 ms`, then: [probeStep(d)] },
       { title: fault ? `Fault on ${fault.node.name}` : `Switchover away from ${t.leader.name}`, then: [faultStep(d)] },
       { title: info.leaderChanges ? 'Failover' : 'Writes go on', then: [info.leaderChanges ? failoverStep(d) : leaderStaysStep(d)] },
       { title: 'Restore and rejoin', then: [rejoinStep(d)] },
@@ -114,14 +134,15 @@ const probeStep = (d: Drill): OnceStep => ({
   timeoutMs: 30_000,
   run: async ({ onCleanup }) => {
     const probe = (d.st.probe = new ProbeSession(await probeConn(d)));
-    onCleanup('stop the probe', () => probe.stop());
-    await probe.start();
-    await waitUntil('the probe', async () => {
-      const w = probe.acknowledged('w');
-      const r = probe.acknowledged('r');
-      return w >= 10 && r >= 5 ? ready(`${w} writes, ${r} reads`) : notYet(`${w} writes, ${r} reads acknowledged`);
+    const colocated = (d.st.colocated = new ProbeSession(await d.pool.get(d.t.colocatedNode)));
+    onCleanup('stop the probes', async () => { await Promise.all([probe.stop(), colocated.stop()]); });
+    await Promise.all([probe.start(), colocated.start()]);
+    await waitUntil('the probes', async () => {
+      const [w, r, cw] = [probe.acknowledged('w'), probe.acknowledged('r'), colocated.acknowledged('w')];
+      const seen = `${w} writes, ${r} reads outside; ${cw} writes on ${d.t.colocatedNode.name}`;
+      return w >= 10 && r >= 5 && cw >= 10 ? ready(seen) : notYet(`${seen} acknowledged`);
     }, { timeoutMs: 25_000, intervalMs: 200 });
-    return `writing to ${d.t.leader.name}`;
+    return `writing to ${d.t.leader.name}${d.t.synchronousStandby ? ` (synchronous standby ${d.t.synchronousStandby})` : ' (asynchronous)'}`;
   },
 });
 
@@ -221,18 +242,23 @@ const measureStep = (d: Drill, out: { result?: DrillResult }, maxOutageSeconds: 
   run: async () => {
     const { st, t } = d;
     await new Promise((r) => setTimeout(r, 1000));
-    await st.probe!.stop();
+    await Promise.all([st.probe!.stop(), st.colocated!.stop()]);
     const w = summarizeProbe(events(d), 'w');
     const r = summarizeProbe(events(d), 'r');
-    const lost = await st.probe!.lostWrites();
+    const outside = await probeConn(d);
+    const probes = await Promise.all([
+      probeSide(t.probeNode.name, 'outside', st.probe!, outside),
+      probeSide(t.colocatedNode.name, 'colocated', st.colocated!, outside),
+    ]);
+    const lost = probes.reduce((n, p) => n + p.lostWrites, 0);
     const members = await patroniMembers(await probeConn(d));
     const firstOnNew = events(d).find((e) => e.kind === 'w' && e.ok && e.atMs >= st.faultAt && e.addr === addrOf(d, st.newLeader ?? ''))?.atMs;
     const failures: string[] = [];
     if (w.outageSeconds > maxOutageSeconds) failures.push(`write outage ${w.outageSeconds}s > ${maxOutageSeconds}s`);
-    if (lost > 0) failures.push(`${lost} acknowledged writes lost`);
+    if (lost > 0) failures.push(`${lost} acknowledged writes lost (${probes.map((p) => `${p.lostWrites} from ${p.node}, ${p.side}`).join('; ')})`);
     if (st.splitMs > 0) failures.push(`two primaries for ${Math.round(st.splitMs / 100) / 10}s`);
     out.result = {
-      scenario: t.scenario, oldLeader: t.leader.name, newLeader: st.newLeader ?? null,
+      scenario: t.scenario, probes, synchronousStandby: t.synchronousStandby, oldLeader: t.leader.name, newLeader: st.newLeader ?? null,
       writeOutageSeconds: w.outageSeconds, readOutageSeconds: r.outageSeconds, acknowledgedWrites: w.acknowledged, failedWrites: w.failed, lostWrites: lost,
       timelineBefore: t.timelineBefore, timelineAfter: Math.max(...members.map((m) => m.timeline ?? 0)), oldLeaderRejoined: true,
       splitBrainSeconds: Math.round(st.splitMs / 100) / 10,
@@ -243,3 +269,9 @@ const measureStep = (d: Drill, out: { result?: DrillResult }, maxOutageSeconds: 
     return `write outage ${w.outageSeconds}s, read outage ${r.outageSeconds}s, ${w.acknowledged} writes, ${lost} lost`;
   },
 });
+
+/** A probe's figures; its lost writes asked through the outside node's :5000 (the faulted node's may not route yet). */
+async function probeSide(node: string, side: ProbeSide['side'], probe: ProbeSession, via: SshConnection): Promise<ProbeSide> {
+  const w = summarizeProbe(probe.events, 'w');
+  return { node, side, acknowledgedWrites: w.acknowledged, failedWrites: w.failed, lostWrites: await probe.lostWrites(via), writeOutageSeconds: w.outageSeconds };
+}

@@ -17,6 +17,8 @@ export function aggregate(scenario: Scenario, runs: DrillResult[], maxOutageSeco
   const last = runs.at(-1)!;
   return {
     scenario,
+    probes: runs.length === 1 ? runs[0]!.probes : sumSides(runs),
+    synchronousStandby: runs[0]!.synchronousStandby,
     oldLeader: runs[0]!.oldLeader,
     newLeader: last.newLeader,
     writeOutageSeconds: median(runs.map((r) => r.writeOutageSeconds)),
@@ -39,6 +41,20 @@ export function aggregate(scenario: Scenario, runs: DrillResult[], maxOutageSeco
   };
 }
 
+/** Several runs: each side's writes added up, its outage the median (runs may fault different nodes). */
+function sumSides(runs: DrillResult[]): DrillResult['probes'] {
+  return (['outside', 'colocated'] as const).map((side) => {
+    const all = runs.map((r) => r.probes.find((p) => p.side === side)!);
+    return {
+      node: [...new Set(all.map((p) => p.node))].join(','), side,
+      acknowledgedWrites: all.reduce((s, p) => s + p.acknowledgedWrites, 0),
+      failedWrites: all.reduce((s, p) => s + p.failedWrites, 0),
+      lostWrites: all.reduce((s, p) => s + p.lostWrites, 0),
+      writeOutageSeconds: median(all.map((p) => p.writeOutageSeconds)),
+    };
+  });
+}
+
 export function reportTable(r: FailoverReport): string {
   const n = r.runs.length;
   const head = `failover-test ${r.scenario}: ${r.passed ? 'PASSED' : 'FAILED'}${n > 1 ? ` (median of ${n} runs)` : ''}`;
@@ -46,7 +62,8 @@ export function reportTable(r: FailoverReport): string {
     ['leader', `${r.oldLeader} → ${r.newLeader ?? '—'} (timeline ${r.timelineBefore} → ${r.timelineAfter ?? '?'})`],
     ['write outage', `${r.writeOutageSeconds}s (limit ${r.maxOutageSeconds}s)`],
     ['read outage', `${r.readOutageSeconds}s`],
-    ['writes', `${r.acknowledgedWrites} acknowledged, ${r.failedWrites} failed, ${r.lostWrites} lost`],
+    ['replication', r.synchronousStandby ? `synchronous (standby ${r.synchronousStandby})` : 'asynchronous'],
+    ...r.probes.map((p): [string, string] => [`writes ${p.side}`, `${p.acknowledgedWrites} acknowledged, ${p.failedWrites} failed, ${p.lostWrites} lost — from ${p.node}, outage ${p.writeOutageSeconds}s`]),
     ['after the fault', `leader lost ${r.timeline.leaderLost ?? '—'}s · new leader ${r.timeline.newLeader ?? '—'}s · first write on it ${r.timeline.firstWriteOnNewLeader ?? '—'}s`],
     ['split brain', r.splitBrainSeconds > 0 ? `two primaries for ${r.splitBrainSeconds}s` : 'never two primaries'],
     ['old leader', r.oldLeaderRejoined ? 'rejoined as a replica, streaming' : 'NOT back'],

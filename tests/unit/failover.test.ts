@@ -39,7 +39,11 @@ describe('failover scenarios', () => {
 });
 
 const result = (outage: number, extra: Partial<DrillResult> = {}): DrillResult => ({
-  scenario: 'kill-leader', oldLeader: 'hil-1', newLeader: 'ash-1', writeOutageSeconds: outage, readOutageSeconds: 0.5, acknowledgedWrites: 100, failedWrites: 10,
+  scenario: 'kill-leader', synchronousStandby: null, oldLeader: 'hil-1',
+  probes: [
+    { node: 'ash-2', side: 'outside', acknowledgedWrites: 100, failedWrites: 10, lostWrites: extra.lostWrites ?? 0, writeOutageSeconds: outage },
+    { node: 'hil-1', side: 'colocated', acknowledgedWrites: 90, failedWrites: 20, lostWrites: 0, writeOutageSeconds: outage + 1 },
+  ], newLeader: 'ash-1', writeOutageSeconds: outage, readOutageSeconds: 0.5, acknowledgedWrites: 100, failedWrites: 10,
   lostWrites: 0, timelineBefore: 1, timelineAfter: 2, oldLeaderRejoined: true, splitBrainSeconds: 0,
   timeline: { leaderLost: outage - 1, newLeader: outage - 0.5, firstWriteOnNewLeader: outage }, passed: outage <= 20, failures: outage <= 20 ? [] : [`write outage ${outage}s > 20s`], ...extra,
 });
@@ -53,6 +57,18 @@ describe('failover report', () => {
     expect(text).toContain('write outage     19s (limit 20s)');
     expect(text).toContain('✖ write outage 22s > 20s');
     expect(text).toContain('✖ 1 acknowledged writes lost');
+  });
+
+  it('each probe side reported: the outside one and the one on the faulted node, their writes summed over runs', () => {
+    const r = aggregate('partition', [result(17), result(18, { lostWrites: 2, passed: false, failures: ['2 acknowledged writes lost'] })], 20);
+    expect(r.probes).toEqual([
+      { node: 'ash-2', side: 'outside', acknowledgedWrites: 200, failedWrites: 20, lostWrites: 2, writeOutageSeconds: 17.5 },
+      { node: 'hil-1', side: 'colocated', acknowledgedWrites: 180, failedWrites: 40, lostWrites: 0, writeOutageSeconds: 18.5 },
+    ]);
+    const text = reportTable(r);
+    expect(text).toContain('replication      asynchronous');
+    expect(text).toContain('writes colocated 180 acknowledged, 40 failed, 0 lost — from hil-1, outage 18.5s');
+    expect(reportTable(aggregate('partition', [result(17, { synchronousStandby: 'ash-1' })], 20))).toContain('replication      synchronous (standby ash-1)');
   });
 
   it('one passing run', () => {
