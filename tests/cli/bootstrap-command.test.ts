@@ -33,7 +33,8 @@ describe('twincigo bootstrap without touching a node', () => {
     expect(res.stdout).toMatch(/1\. Preflight\n {3}hil-1: SSH, sudo, OS/);
     expect(res.stdout).toMatch(/6\. Patroni: first leader \(hil-1\)\n {3}hil-1: compose up patroni → a leader is elected/);
     expect(res.stdout).toMatch(/ash-1: Redis: compose up --wait redis → backend: compose up --wait backend/);
-    expect(res.stdout).toContain('hil-1: tcp 2379,2380,5000,5001,5432,7000,8008 accepted from 10.0.0.1, 10.0.0.2, 10.0.0.3, loopback and Docker bridges');
+    expect(res.stdout).toContain('hil-1: every port from 10.0.0.1, 10.0.0.2, 10.0.0.3, loopback and Docker bridges; from anyone else only tcp 1,22,8000'); // the inventory's SSH port (1: nothing listens) and 22
+    expect(res.stdout).toContain('ash-1: every port from 10.0.0.1, 10.0.0.2, 10.0.0.3, loopback and Docker bridges; from anyone else only tcp 1,22,8080');
     expect(res.stdout).toMatch(/0600 +\d+ {2}\.env {2}\(secrets\)/);
     expect(res.stdout + res.stderr).not.toContain(SECRET);
   });

@@ -88,7 +88,7 @@ export async function waitUntilReachable(from: string, to: string, port = 22): P
 
 /**
  * Back to bare nodes (what bootstrap starts from): every container and volume of the stack, the
- * base dir and the firewall chain removed; the images stay, as on a node that pulled them before.
+ * base dir and the firewall chains removed; the images stay, as on a node that pulled them before.
  */
 export async function wipeStack(names: string[] = NODES.map((n) => n.name)): Promise<void> {
   const script = [
@@ -96,8 +96,10 @@ export async function wipeStack(names: string[] = NODES.map((n) => n.name)): Pro
     'docker volume ls -q | xargs -r docker volume rm >/dev/null',
     'docker network ls -q --filter label=com.docker.compose.project | xargs -r docker network rm >/dev/null',
     'rm -rf /opt/twincigo-crm',
-    'while iptables -D INPUT -j TWINCIGO 2>/dev/null; do :; done; iptables -F TWINCIGO 2>/dev/null; iptables -X TWINCIGO 2>/dev/null',
-    'while ip6tables -D INPUT -j TWINCIGO 2>/dev/null; do :; done; ip6tables -F TWINCIGO 2>/dev/null; ip6tables -X TWINCIGO 2>/dev/null',
+    ...['iptables', 'ip6tables'].flatMap((t) => [
+      `while ${t} -D INPUT -j TWINCIGO 2>/dev/null; do :; done; ${t} -F TWINCIGO 2>/dev/null; ${t} -X TWINCIGO 2>/dev/null`,
+      `while ${t} -D DOCKER-USER -j TWINCIGO-DOCKER 2>/dev/null; do :; done; ${t} -F TWINCIGO-DOCKER 2>/dev/null; ${t} -X TWINCIGO-DOCKER 2>/dev/null`,
+    ]),
     'true',
   ].join('\n');
   await Promise.all(names.map((n) => inNode(containerName(node(n).name), ['sh', '-c', script])));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EnvironmentConfig, NodeConfig } from '../../src/config/model.js';
-import { chainRules, clusterPorts, firewallPlan, applyFirewallCommand } from '../../src/bootstrap/firewall.js';
+import { chainRules, clusterPorts, firewallPlan, applyFirewallCommand, publicPorts } from '../../src/bootstrap/firewall.js';
 import { fetchCommands, missingImagesCommand, namesRegistry } from '../../src/bootstrap/images.js';
 import { installDockerCommand } from '../../src/bootstrap/install-docker.js';
 import { evaluate, needsDocker, type NodeInput } from '../../src/bootstrap/preflight.js';
@@ -106,25 +106,48 @@ describe('firewall', () => {
     expect(clusterPorts(nodes[0]!)).toEqual([2379, 2380, 5000, 5001, 5432, 7000, 8008]);
   });
 
-  it('is a chain of its own: loopback, Docker bridges, established, the nodes; everyone else dropped on the cluster ports', () => {
-    expect(chainRules(['10.0.0.1', '10.0.0.2'], [2379, 5432])).toEqual([
+  it('two chains of their own (INPUT and DOCKER-USER): loopback, Docker bridges, established, the nodes, the public ports; every other new TCP connection dropped', () => {
+    const common = (c: string) => [
+      `-A ${c} -i lo -j RETURN`,
+      `-A ${c} -i docker0 -j RETURN`,
+      `-A ${c} -i br-+ -j RETURN`,
+      `-A ${c} -i docker_gwbridge -j RETURN`,
+      `-A ${c} -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN`,
+      `-A ${c} -s 10.0.0.1/32 -j RETURN`,
+      `-A ${c} -s 10.0.0.2/32 -j RETURN`,
+    ];
+    expect(chainRules(['10.0.0.1', '10.0.0.2'], [22, 443])).toEqual([
       '*filter',
       ':TWINCIGO - [0:0]',
-      '-A TWINCIGO -i lo -j RETURN',
-      '-A TWINCIGO -i docker0 -j RETURN',
-      '-A TWINCIGO -i br-+ -j RETURN',
-      '-A TWINCIGO -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN',
-      '-A TWINCIGO -s 10.0.0.1/32 -j RETURN',
-      '-A TWINCIGO -s 10.0.0.2/32 -j RETURN',
-      '-A TWINCIGO -p tcp -m multiport --dports 2379,5432 -j DROP',
+      ':TWINCIGO-DOCKER - [0:0]',
+      ...common('TWINCIGO'),
+      '-A TWINCIGO -p tcp -m multiport --dports 22,443 -j RETURN',
+      '-A TWINCIGO -p tcp -j DROP',
+      ...common('TWINCIGO-DOCKER'),
+      '-A TWINCIGO-DOCKER -p tcp -m conntrack --ctorigdstport 22 -j RETURN',
+      '-A TWINCIGO-DOCKER -p tcp -m conntrack --ctorigdstport 443 -j RETURN',
+      '-A TWINCIGO-DOCKER -p tcp -j DROP',
       'COMMIT',
     ]);
   });
 
-  it('script: both families, jump added once, ufw allowed when active', () => {
+  it('public ports: SSH everywhere; prod only the edge (80/443 on the Supabase node); dev also Kong and the backend, on their nodes', () => {
+    const prod = { ...env, profile: 'prod' as const };
+    expect(env.nodes.map((n) => publicPorts(env, n))).toEqual(env.nodes.map((n) => [22, ...(n.roles.includes('supabase') ? [8000] : []), ...(n.roles.includes('backend') ? [8080] : [])].sort((a, b) => a - b)));
+    expect(prod.nodes.map((n) => publicPorts(prod, n))).toEqual(prod.nodes.map((n) => (n.roles.includes('supabase') ? [22, 80, 443] : [22])));
+    const onPort = { ...nodes[0]!, ssh: { ...nodes[0]!.ssh, port: 2222 } };
+    expect(publicPorts(prod, onPort)).toContain(2222);
+    // nothing else public in prod: not the database, HAProxy, etcd, exporters, MinIO, the backend
+    for (const n of prod.nodes) for (const p of [5432, 5000, 5001, 7000, 8008, 2379, 2380, 9100, 9187, 9090, 9093, 3000, 3100, 8000, 8443, 9000, 9001, 8080, 6379]) expect(publicPorts(prod, n)).not.toContain(p);
+  });
+
+  it('script: both families, each chain hooked in once, DOCKER-USER made when Docker has not yet, ufw allowed when active', () => {
     const fw = firewallPlan(env, nodes[1]!);
     expect(fw.allowed).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3']);
     expect(fw.script).toContain('iptables -C INPUT -j TWINCIGO 2>/dev/null || iptables -I INPUT 1 -j TWINCIGO');
+    expect(fw.script).toContain('iptables -N DOCKER-USER 2>/dev/null || true');
+    expect(fw.script).toContain('iptables -C DOCKER-USER -j TWINCIGO-DOCKER 2>/dev/null || iptables -I DOCKER-USER 1 -j TWINCIGO-DOCKER');
+    expect(fw.script).toContain('ip6tables -C DOCKER-USER -j TWINCIGO-DOCKER 2>/dev/null || ip6tables -I DOCKER-USER 1 -j TWINCIGO-DOCKER');
     expect(fw.script).toContain('ip6tables-restore --noflush');
     expect(fw.script).toContain('ufw allow from 10.0.0.3 proto tcp to any port 2379,2380,5000,5001,5432,7000,8008 comment twincigo');
     expect(render(applyFirewallCommand('/opt/t'))).toMatch(/^sh -c .* sh \/opt\/t\/firewall\.sh '\[Unit\]/);

@@ -5,14 +5,14 @@ import { noteChange, type BootstrapRun } from '../bootstrap-run.js';
 import { applyFirewallCommand, firewallPlan, firewallScriptPath } from '../firewall.js';
 import { conn, type Ctx } from '../steps.js';
 
-/** 2. The TWINCIGO chain: cluster ports only from the cluster's nodes (skipped with --no-firewall). */
+/** 2. The TWINCIGO chains: from outside the cluster only SSH and the node's public ports (skipped with --no-firewall). */
 export function firewallPhase(run: BootstrapRun): Phase<NodeConfig>[] {
   if (!run.options.firewall) return [];
   const base = run.env.baseDir;
   return [{
     title: 'Firewall',
     steps: [{
-      title: 'cluster ports only from the cluster nodes',
+      title: 'from outside the cluster only SSH and the public ports',
       timeoutMs: 60_000,
       run: async ({ node }: Ctx) => {
         const c = await conn(run, node);
@@ -21,7 +21,7 @@ export function firewallPhase(run: BootstrapRun): Phase<NodeConfig>[] {
         const res = await c.run(applyFirewallCommand(base));
         if (up!.action !== 'unchanged') noteChange(run, node.name, { kind: 'firewall' });
         const persisted = res.stdout.includes('not-persistent') ? 'not persistent (no systemd)' : 'persistent';
-        return `ports ${fw.ports.join(',')} from ${fw.allowed.length} nodes; ${up!.action === 'unchanged' ? 'unchanged' : 'applied'}, ${persisted}`;
+        return `public tcp ${fw.publicPorts.join(',')}, the rest from ${fw.allowed.length} nodes only; ${up!.action === 'unchanged' ? 'unchanged' : 'applied'}, ${persisted}`;
       },
     }],
   }];
