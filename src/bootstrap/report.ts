@@ -15,11 +15,11 @@ export function dryRunText(env: EnvironmentConfig, plans: Plan<NodeConfig>[], bu
     n += p.phases.length;
     lines.push(...part);
   }
-  lines.push('', firewall ? 'Firewall rules (iptables chain TWINCIGO, also allowed in ufw when it is active):' : 'Firewall: skipped (--no-firewall)');
+  lines.push('', firewall ? 'Firewall rules (iptables chains TWINCIGO on INPUT and TWINCIGO-DOCKER in DOCKER-USER; the cluster ports also allowed in ufw when it is active):' : 'Firewall: skipped (--no-firewall)');
   if (firewall) {
     for (const node of env.nodes) {
       const fw = firewallPlan(env, node);
-      lines.push(`   ${node.name}: tcp ${fw.ports.join(',')} accepted from ${fw.allowed.join(', ')}, loopback and Docker bridges; dropped from anyone else`);
+      lines.push(`   ${node.name}: every port from ${fw.allowed.join(', ')}, loopback and Docker bridges; from anyone else only tcp ${fw.publicPorts.join(',')}`);
     }
   }
   lines.push('', `Files (under ${env.baseDir}):`);
@@ -43,7 +43,8 @@ export function connectionInfo(env: EnvironmentConfig, values: EnvValues): strin
     `                     from here: ssh -N -L 5432:127.0.0.1:5000 ${first.ssh.user ?? 'root'}@${first.host}  then  psql -h 127.0.0.1 -U postgres`,
   ];
   if (sup) lines.push(`  Supabase API       ${v.API_EXTERNAL_URL ?? `http://${sup.host}:${v.KONG_HTTP_PORT ?? 8000}`} (ANON_KEY / SERVICE_ROLE_KEY)`);
-  if (be) lines.push(`  Backend            http://${be.host}:${v.BACKEND_PORT ?? 8080}`);
+  // prod: behind the edge (Caddy's /api/*); dev: its own port
+  if (be) lines.push(`  Backend            ${env.profile === 'prod' ? `https://${v.PUBLIC_HOST ?? 'app.twincigo.com'}/api/` : `http://${be.host}:${v.BACKEND_PORT ?? 8080}`}`);
   if (mon) lines.push(`  Grafana            ssh -N -L 3000:127.0.0.1:${v.GRAFANA_PORT ?? 3000} ${mon.ssh.user ?? 'root'}@${mon.host}  then  http://127.0.0.1:3000 (GRAFANA_ADMIN_PASSWORD)`);
   return lines.join('\n');
 }

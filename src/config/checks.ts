@@ -55,6 +55,14 @@ function checkEnvironment(envName: string, env: Raw, nodes: unknown[], problems:
   }
   const etcd = roleCount.get('etcd') ?? 0;
   if (etcd >= 3 && etcd % 2 === 0) problems.push(`${at('nodes')}: role "etcd" has ${etcd} members; use an odd number so a quorum survives a split`);
+  // prod storage: MinIO beside Supabase's storage, on that node's own Docker network — never plain S3 across the internet
+  const profile = env.profile ?? (envName === 'prod' ? 'prod' : 'dev');
+  if (profile === 'prod') {
+    nodes.forEach((node, i) => {
+      if (isObj(node) && Array.isArray(node.roles) && node.roles.includes('storage') && !node.roles.includes('supabase'))
+        problems.push(`${at('nodes', i, 'roles')}: in prod, "storage" (MinIO) goes on the node with "supabase" — Supabase storage reaches it there over the node's own Docker network, never in plain HTTP across the internet (for offsite S3 drop the role and set STORAGE_S3_ENDPOINT)`);
+    });
+  }
   if (env.initialLeader !== undefined) {
     const idx = typeof env.initialLeader === 'string' ? names.get(env.initialLeader) : undefined;
     const node = idx === undefined ? undefined : nodes[idx];

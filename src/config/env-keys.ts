@@ -37,10 +37,14 @@ export const ENV_KEYS: Record<Role, EnvKey[]> = {
     setting('SITE_URL', 'public URL of the app'),
     setting('API_EXTERNAL_URL', 'public URL of the Supabase API'),
     setting('ACME_EMAIL', "the address Let's Encrypt writes to about the edge's certificates (Caddy)", ['prod']),
+    secret('STORAGE_S3_ACCESS_KEY', "Supabase storage's own S3 access key (MinIO user with readwrite, not root; or the offsite S3's)", ['prod']),
+    secret('STORAGE_S3_SECRET_KEY', "Supabase storage's own S3 secret key", ['prod']),
   ],
   storage: [
-    setting('MINIO_ROOT_USER', 'MinIO root user', ['prod']),
+    setting('MINIO_ROOT_USER', 'MinIO root user (administration only; storage has its own key)', ['prod']),
     secret('MINIO_ROOT_PASSWORD', 'MinIO root password', ['prod']),
+    secret('STORAGE_S3_ACCESS_KEY', "Supabase storage's own S3 access key (MinIO user with readwrite, not root; or the offsite S3's)", ['prod']),
+    secret('STORAGE_S3_SECRET_KEY', "Supabase storage's own S3 secret key", ['prod']),
   ],
   backend: [
     setting('BACKEND_IMAGE', 'FastAPI backend image (from the app team), pinned to a version'),
@@ -84,7 +88,7 @@ export function keysFor(roles: readonly Role[], profile: Profile): Map<string, {
 export const OPTIONAL_SETTINGS = [
   'ADDITIONAL_REDIRECT_URLS', 'BACKEND_LOG_LEVEL', 'BACKEND_PORT', 'DISABLE_SIGNUP', 'ENABLE_EMAIL_AUTOCONFIRM',
   'ENABLE_EMAIL_SIGNUP', 'ETCD_SCHEME', 'GRAFANA_PORT', 'JWT_EXPIRY', 'KONG_HTTP_PORT', 'PGRST_DB_SCHEMAS', 'POSTGRES_PRELOAD_LIBRARIES',
-  'PUBLIC_HOST', 'REDIS_HOST', 'STORAGE_BACKEND', 'STORAGE_REGION', 'STORAGE_S3_BUCKET', 'STORAGE_S3_ENDPOINT',
+  'PUBLIC_HOST', 'REDIS_HOST', 'STORAGE_BACKEND', 'STORAGE_REGION', 'STORAGE_S3_BUCKET', 'STORAGE_S3_ENDPOINT', 'STORAGE_S3_PROTOCOL', 'TLS_ISSUER',
   // image references (pinned): one per service
   'ALERTMANAGER_IMAGE', 'AUTH_IMAGE', 'CADDY_IMAGE', 'ETCD_IMAGE', 'GRAFANA_IMAGE', 'HAPROXY_IMAGE', 'IMGPROXY_IMAGE', 'KONG_IMAGE',
   'LOKI_IMAGE', 'META_IMAGE', 'MINIO_IMAGE', 'NODE_EXPORTER_IMAGE', 'PATRONI_IMAGE', 'POSTGRES_EXPORTER_IMAGE', 'PROMETHEUS_IMAGE',
@@ -94,7 +98,7 @@ export const OPTIONAL_SETTINGS = [
 /** Keys twincigo writes into each node's .env from the inventory: an env file may not set them. */
 export const RENDERED_KEYS = [
   'COMPOSE_PROJECT_NAME', 'NODE_NAME', 'NODE_IP', 'ETCD_INITIAL_CLUSTER', 'ETCD_INITIAL_CLUSTER_STATE', 'ETCD_CLUSTER_TOKEN',
-  'ETCD_HEARTBEAT_MS', 'ETCD_ELECTION_MS',
+  'ETCD_HEARTBEAT_MS', 'ETCD_ELECTION_MS', 'BACKEND_UPSTREAM',
 ] as const;
 
 /** Every key an env file may hold. */

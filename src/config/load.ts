@@ -99,15 +99,17 @@ export function resolveEnvironment(inv: Inventory, name: string): EnvironmentCon
     addressProblems.push(`environments.${name}: synchronous replication needs a replica that may be the synchronous standby — every member but ${mayBeSync} has nosync (drop nosync from one, or set synchronous: false)`);
   }
   if (addressProblems.length > 0) throw new ConfigError(inv.file, addressProblems);
+  const profile = spec.profile ?? (name === 'prod' ? 'prod' : 'dev');
   const leader = spec.initialLeader ?? spec.nodes.find((n) => n.roles.includes('patroni'))?.name ?? '';
   return {
     name,
-    profile: spec.profile ?? (name === 'prod' ? 'prod' : 'dev'),
+    profile,
     baseDir: spec.baseDir ?? inv.spec.baseDir ?? DEFAULT_BASE_DIR,
     envFile: resolve(inv.dir, spec.envFile ?? `env/.env.${name}`),
     initialLeader: leader,
     rttMs: spec.rttMs ?? DEFAULT_RTT_MS,
     synchronous,
+    nodeSize: spec.nodeSize ? { cpus: spec.nodeSize.cpus, memoryMiB: Math.round(spec.nodeSize.memoryGiB * 1024) } : undefined,
     postgresParameters: spec.postgres?.parameters ?? {},
     nodes: spec.nodes.map((n) => ({
       name: n.name,

@@ -23,6 +23,8 @@ export interface EnvironmentConfig {
   rttMs: number;
   /** Synchronous replication: a commit waits for one standby's confirmation (prod's default). */
   synchronous: boolean;
+  /** The nodes' size when the inventory names one; absent: the profile's (CCX13/CCX33). Limits are scaled to it. */
+  nodeSize?: { cpus: number; memoryMiB: number } | undefined;
   /** PostgreSQL parameters set in the inventory, over twincigo's defaults. */
   postgresParameters: Record<string, string | number | boolean>;
   nodes: NodeConfig[];

@@ -17,3 +17,9 @@ export const MIN_MEMBERS: Partial<Record<Role, number>> = { etcd: 3, patroni: 3 
 /** Environment profiles: dev is the small shape, prod adds synchronous mode, TLS, MinIO. */
 export const PROFILES = ['dev', 'prod'] as const;
 export type Profile = (typeof PROFILES)[number];
+
+/** Hetzner node sizes: dev CCX13, prod CCX33. Part of each is kept for the OS and Docker. */
+export const NODE_CAPACITY: Record<Profile, { cpus: number; memoryMiB: number; reserveMiB: number }> = {
+  dev: { cpus: 2, memoryMiB: 8 * 1024, reserveMiB: 768 },
+  prod: { cpus: 8, memoryMiB: 32 * 1024, reserveMiB: 2048 },
+};

@@ -46,6 +46,11 @@ export const environmentSchema = z.strictObject({
   /** Synchronous replication (Patroni synchronous_mode): a commit waits for one standby. Default: on in prod, off in dev. */
   synchronous: z.boolean().optional(),
   rttMs: z.number().positive().max(1000).optional(),
+  /**
+   * The nodes' size when it is not the profile's (dev CCX13: 2 CPUs, 8 GiB; prod CCX33: 8 CPUs,
+   * 32 GiB): every service's limit is scaled to it (a rendered limits.yml).
+   */
+  nodeSize: z.strictObject({ cpus: z.number().positive().max(512), memoryGiB: z.number().positive().max(4096) }).optional(),
   skipRoles: z.array(z.enum(ROLES)).optional(),
   /** PostgreSQL parameters over twincigo's defaults (Patroni's DCS config; deploy applies them). */
   postgres: z.strictObject({ parameters: z.record(z.string().regex(/^[a-z_][a-z0-9_.]*$/, 'must be a PostgreSQL parameter name'), z.union([z.string(), z.number(), z.boolean()])).optional() }).optional(),

@@ -7,11 +7,14 @@ import { renderAll, type NodeBundle, type RenderOptions } from '../stack/bundle.
 /**
  * What render, bootstrap and deploy upload, rendered only when nothing is wrong: missing keys,
  * placeholder and weak secrets (they never reach a node), API keys not signed with JWT_SECRET
- * (every request would fail with "JWSInvalidSignature") and over-committed nodes — all at once,
+ * (every request would fail with "JWSInvalidSignature"), in prod images not pinned by digest, and
+ * over-committed nodes — all at once,
  * exit 2, before any output or connection.
  */
 export function renderGated(env: EnvironmentConfig, nodes: NodeConfig[], values: EnvValues, opts: RenderOptions = {}): NodeBundle[] {
-  const refused = envProblems(env, values, nodes).filter((x) => x.kind === 'invalid' || x.kind === 'placeholder' || x.kind === 'weak').map((p) => p.message);
+  // prod also refuses an image not pinned by digest (dev only warns, in env check)
+  const refusedKinds = ['invalid', 'placeholder', 'weak', ...(env.profile === 'prod' ? ['unpinned'] : [])];
+  const refused = envProblems(env, values, nodes).filter((x) => refusedKinds.includes(x.kind)).map((p) => p.message);
   const { bundles, problems } = renderAll(env, nodes, values, opts);
   const missing = problems.filter((p) => / is missing — /.test(p));
   const resources = problems.filter((p) => !missing.includes(p));

@@ -1,6 +1,8 @@
 import { isSecretKey, keysFor } from '../config/env-keys.js';
 import { missingKeys, type EnvValues } from '../config/env-file.js';
 import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
+import { namesRegistry } from '../bootstrap/images.js';
+import { imageKeysFor } from '../stack/compose-files.js';
 import { PLACEHOLDER } from './generate.js';
 import { checkSupabaseKey } from './jwt.js';
 import { secretWeakness } from './strength.js';
@@ -11,6 +13,24 @@ export interface EnvProblem {
   key: string;
   kind: EnvProblemKind;
   message: string;
+}
+
+/**
+ * Prod runs only images pinned by digest (a tag can be moved to other content): every image its
+ * nodes' services use is set in the env file as `name@sha256:…` (a compose default is a tag), and
+ * ours (PATRONI_IMAGE) from a registry the reference names — built once by CI, never by a node.
+ */
+function prodImageProblems(nodes: NodeConfig[], v: Record<string, string>): EnvProblem[] {
+  const keys = new Map<string, string>();
+  for (const n of nodes) for (const [k, d] of imageKeysFor(n.roles, 'prod')) keys.set(k, d);
+  const out: EnvProblem[] = [];
+  for (const [key, fallback] of [...keys].sort(([a], [b]) => a.localeCompare(b))) {
+    const value = v[key] ?? '';
+    if (value === '') out.push({ key, kind: 'unpinned', message: `${key} is not set: prod runs images pinned by digest, and the default ${fallback || '(none)'} is a tag — set ${key}=<image>@sha256:<digest>` });
+    else if (!/@sha256:[0-9a-f]{64}$/.test(value)) out.push({ key, kind: 'unpinned', message: `${key}=${value} is not pinned by digest: prod runs <image>@sha256:<digest> (docker buildx imagetools inspect <image> shows it)` });
+    else if (key === 'PATRONI_IMAGE' && !namesRegistry(value)) out.push({ key, kind: 'unpinned', message: `${key}=${value} names no registry: our Patroni image is pulled only from the registry CI pushes it to (registry.example.com/…), never by a bare public name` });
+  }
+  return out;
 }
 
 /** Minimum lengths of generated-quality secrets. */
@@ -49,8 +69,9 @@ export function envProblems(env: EnvironmentConfig, values: EnvValues, nodes: No
     const why = checkSupabaseKey(v[key]!, jwt, role);
     if (why) problems.push({ key, kind: 'invalid', message: `${key} ${why}; regenerate it: twincigo secrets init --env ${env.name} --rotate ${key}` });
   }
+  if (env.profile === 'prod') problems.push(...prodImageProblems(nodes, v));
   for (const [key, value] of Object.entries(v)) {
-    if (!key.endsWith('_IMAGE') || value === '') continue;
+    if (!key.endsWith('_IMAGE') || value === '' || (env.profile === 'prod' && problems.some((p) => p.key === key))) continue;
     const tag = /:([^/:@]+)$/.exec(value)?.[1];
     if (!value.includes('@sha256:') && (!tag || tag === 'latest')) problems.push({ key, kind: 'unpinned', message: `${key}=${value} is not pinned to a version` });
   }

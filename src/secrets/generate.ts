@@ -6,6 +6,7 @@ export const GENERATORS: Record<string, () => string> = {
   PGSODIUM_ROOT_KEY: () => randomBytes(32).toString('hex'), // 64 hex characters, as pgsodium wants
   VAULT_ENC_KEY: () => randomBytes(16).toString('hex'), // 32 characters
   SECRET_KEY_BASE: () => randomBytes(48).toString('base64url'), // 64 characters
+  STORAGE_S3_ACCESS_KEY: () => randomBytes(10).toString('hex'), // 20 characters: MinIO's longest access key
 };
 
 /** A password: 32 URL-safe characters (192 bits), safe in URLs, YAML and shell without quoting. */

@@ -8,7 +8,7 @@ import { COMPOSE_DIR, composeFilesFor } from './compose-files.js';
 import { haproxyConfig } from './haproxy-config.js';
 import { patroniConfig } from './patroni-config.js';
 import { prometheusConfig } from './prometheus-config.js';
-import { checkFits, serviceLimits } from './resources.js';
+import { checkFits, limitsOverride, scaleLimits, serviceLimits, sizeFactors } from './resources.js';
 import { etcdTimings } from './timings.js';
 
 export interface BundleFile {
@@ -49,6 +49,8 @@ function nodeEnv(env: EnvironmentConfig, node: NodeConfig, values: EnvValues, op
     out.set('ETCD_HEARTBEAT_MS', String(t.heartbeatMs));
     out.set('ETCD_ELECTION_MS', String(t.electionMs));
   }
+  const backend = env.nodes.find((n) => n.roles.includes('backend'));
+  if (node.roles.includes('supabase') && backend) out.set('BACKEND_UPSTREAM', `${backend.privateAddress}:8080`);
   for (const [k, v] of Object.entries(values.values)) if (!isSecretKey(k) && v !== '') out.set(k, v);
   for (const key of keysFor(node.roles, env.profile).keys()) {
     const v = values.values[key];
@@ -89,9 +91,17 @@ export function renderNode(env: EnvironmentConfig, node: NodeConfig, values: Env
       composeFiles.push(c.path);
     }
   }
+  const f = sizeFactors(env);
+  const sized = f.cpus !== 1 || f.memory !== 1;
+  const limits = serviceLimits(files.filter((x) => composeFiles.includes(x.path)));
+  if (sized) {
+    // another node size than the profile's: every limit scaled to it, in a file of its own
+    files.push(file('limits.yml', limitsOverride(scaleLimits(limits, f), env)));
+    composeFiles.push('limits.yml');
+  }
   if (node.roles.includes('patroni')) {
     // PostgreSQL's memory follows the container's limit, as the compose files set it
-    const limit = serviceLimits(files.filter((f) => composeFiles.includes(f.path))).find((l) => l.service === 'patroni')?.memoryMiB ?? undefined;
+    const limit = (sized ? scaleLimits(limits, f) : limits).find((l) => l.service === 'patroni')?.memoryMiB ?? undefined;
     files.push(file('config/patroni/patroni.yml', patroniConfig(env, node, values.values, limit)));
     files.push(...patroniImageFiles());
   }
@@ -132,7 +142,7 @@ export function renderAll(env: EnvironmentConfig, nodes: NodeConfig[], values: E
   const bundles = rendered.filter((b): b is NodeBundle => b !== null);
   for (const b of bundles) {
     const composed = b.files.filter((f) => b.composeFiles.includes(f.path));
-    problems.push(...checkFits(b.node, env.profile, serviceLimits(composed)));
+    problems.push(...checkFits(b.node, env, serviceLimits(composed)));
   }
   return { bundles, problems };
 }

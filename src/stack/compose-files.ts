@@ -26,6 +26,17 @@ export function composeFilesFor(role: Role, profile: Profile): ComposeFile[] {
   return out;
 }
 
+/** The env keys that name the images of a role's services (`image: ${X_IMAGE:-default}`), with each default. */
+export function imageKeysFor(roles: readonly Role[], profile: Profile): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const role of roles) {
+    for (const f of composeFilesFor(role, profile)) {
+      for (const m of f.content.matchAll(/^\s+image:\s*\$\{([A-Z0-9_]+_IMAGE)(?::-([^}]*))?\}/gm)) keys.set(m[1]!, m[2] ?? '');
+    }
+  }
+  return keys;
+}
+
 /** The services a node runs for its roles (the compose files merged as compose merges them). */
 export function servicesFor(roles: readonly Role[], profile: Profile): string[] {
   const names = new Set<string>();

@@ -1,11 +1,6 @@
 import { parse, type Tags } from 'yaml';
-import type { Profile } from '../config/roles.js';
-
-/** Hetzner node sizes: dev CCX13, prod CCX33. Part of each is kept for the OS and Docker. */
-export const NODE_CAPACITY: Record<Profile, { cpus: number; memoryMiB: number; reserveMiB: number }> = {
-  dev: { cpus: 2, memoryMiB: 8 * 1024, reserveMiB: 768 },
-  prod: { cpus: 8, memoryMiB: 32 * 1024, reserveMiB: 2048 },
-};
+import { NODE_CAPACITY } from '../config/roles.js';
+import type { EnvironmentConfig } from '../config/model.js';
 
 /** Compose's merge tags (`!reset`, `!override`): read as the value they carry. */
 const COMPOSE_TAGS: Tags = ['seq', 'map', 'scalar'].flatMap((kind) =>
@@ -50,18 +45,53 @@ export function serviceLimits(files: Array<{ path: string; content: string }>): 
   return [...merged.values()];
 }
 
+/** How much of the profile's reference node (CCX13/CCX33) the environment's nodes are, per resource. */
+export function sizeFactors(env: Pick<EnvironmentConfig, 'profile' | 'nodeSize'>): { cpus: number; memory: number } {
+  const ref = NODE_CAPACITY[env.profile];
+  const size = env.nodeSize ?? ref;
+  return { cpus: size.cpus / ref.cpus, memory: size.memoryMiB / ref.memoryMiB };
+}
+
+/** The node's usable capacity: its size, less the part kept for the OS and Docker (scaled with it). */
+export function capacityOf(env: Pick<EnvironmentConfig, 'profile' | 'nodeSize'>): { cpus: number; usableMiB: number } {
+  const ref = NODE_CAPACITY[env.profile];
+  const size = env.nodeSize ?? ref;
+  return { cpus: size.cpus, usableMiB: size.memoryMiB - Math.round(ref.reserveMiB * sizeFactors(env).memory) };
+}
+
+/** Scaled limits, rounded down (cpus to 0.01, memory to 1 MiB) so their sum still fits. */
+export function scaleLimits(limits: ServiceLimits[], f: { cpus: number; memory: number }): ServiceLimits[] {
+  return limits.map((l) => ({
+    ...l,
+    cpus: l.cpus === null ? null : Math.max(0.01, Math.floor(l.cpus * f.cpus * 100 + 1e-6) / 100),
+    memoryMiB: l.memoryMiB === null ? null : Math.max(32, Math.floor(l.memoryMiB * f.memory + 1e-6)),
+  }));
+}
+
+/** A compose override setting every service's limits to the scaled ones (appended after the role files). */
+export function limitsOverride(limits: ServiceLimits[], env: Pick<EnvironmentConfig, 'profile' | 'nodeSize'>): string {
+  const lines = [
+    `# Rendered by twincigo: the ${env.profile} profile's limits scaled to this environment's nodeSize (${env.nodeSize?.cpus} CPUs, ${env.nodeSize?.memoryMiB} MiB).`,
+    'services:',
+  ];
+  for (const l of limits) {
+    if (l.cpus === null || l.memoryMiB === null) continue;
+    lines.push(`  ${l.service}:`, `    deploy: { resources: { limits: { cpus: "${l.cpus.toFixed(2)}", memory: ${l.memoryMiB}M } } }`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 /** Problems with a node's limits: a service without limits, or a sum larger than the node. */
-export function checkFits(node: string, profile: Profile, limits: ServiceLimits[]): string[] {
-  const cap = NODE_CAPACITY[profile];
+export function checkFits(node: string, env: Pick<EnvironmentConfig, 'profile' | 'nodeSize'>, limits: ServiceLimits[]): string[] {
+  const cap = capacityOf(env);
   const problems: string[] = [];
   for (const l of limits) {
     if (l.cpus === null || l.memoryMiB === null) problems.push(`${node}: service ${l.service} (${l.file}) has no cpus/memory limit`);
   }
   const cpus = limits.reduce((s, l) => s + (l.cpus ?? 0), 0);
   const mem = limits.reduce((s, l) => s + (l.memoryMiB ?? 0), 0);
-  const usable = cap.memoryMiB - cap.reserveMiB;
   const list = (key: 'cpus' | 'memoryMiB') => limits.map((l) => `${l.service} ${key === 'cpus' ? l.cpus : `${l.memoryMiB}M`}`).join(', ');
-  if (cpus > cap.cpus + 1e-9) problems.push(`${node}: services need ${cpus.toFixed(2)} CPUs, the ${profile} node has ${cap.cpus} (${list('cpus')})`);
-  if (mem > usable + 1e-9) problems.push(`${node}: services need ${Math.round(mem)} MiB of memory, the ${profile} node has ${usable} MiB for them (${list('memoryMiB')})`);
+  if (cpus > cap.cpus + 1e-9) problems.push(`${node}: services need ${cpus.toFixed(2)} CPUs, the ${env.profile} node has ${cap.cpus} (${list('cpus')})`);
+  if (mem > cap.usableMiB + 1e-9) problems.push(`${node}: services need ${Math.round(mem)} MiB of memory, the ${env.profile} node has ${cap.usableMiB} MiB for them (${list('memoryMiB')})`);
   return problems;
 }

@@ -30,3 +30,7 @@ if [ "${BENCH_LAB:-1}" = 1 ]; then
   echo "== twincigo failover-test on the lab (every scenario, median of 3; Patroni defaults and synchronous mode for reference)"
   node tests/bench/failover.ts
 fi
+if [ "${BENCH_LAB:-1}" = 1 ]; then
+  echo "== the prod profile on the lab (lab-prod): bootstrap; commit latency and kill-leader, sync vs async; switchover"
+  node tests/bench/prod.ts
+fi

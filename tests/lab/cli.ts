@@ -1,5 +1,5 @@
 /**
- * npm run lab:up | lab:down [-- --purge] | lab:status [-- --json]
+ * npm run lab:up [-- --prod] | lab:down [-- --purge] | lab:status [-- --json]
  * Runs on Node >= 23 (types stripped); the npm scripts use the project's Node 24.
  */
 import { labDown, labStatus, labUp } from './lab.ts';
@@ -10,9 +10,9 @@ const [cmd, ...args] = process.argv.slice(2);
 
 try {
   if (cmd === 'up') {
-    const state = await labUp(log);
+    const state = await labUp(log, { prod: args.includes('--prod') });
     log(`lab is up in ${((performance.now() - started) / 1000).toFixed(1)}s: ${state.nodes.map((n) => `${n.name} (${n.ip})`).join(', ')}`);
-    log('try: npx twincigo config --env lab');
+    log(`try: npx twincigo config --env lab${state.prod ? ' (or --env lab-prod: the prod profile on the same nodes)' : ''}`);
   } else if (cmd === 'down') {
     await labDown(log, { purge: args.includes('--purge') });
     log(`lab removed${args.includes('--purge') ? ' (images and cache too)' : ' (images and the registry cache kept; --purge removes them)'}`);
@@ -28,7 +28,7 @@ try {
     }
     process.exitCode = s.up ? 0 : 3;
   } else {
-    console.error('usage: node tests/lab/cli.ts up | down [--purge] | status [--json]');
+    console.error('usage: node tests/lab/cli.ts up [--prod] | down [--purge] | status [--json]');
     process.exitCode = 2;
   }
 } catch (err) {

@@ -40,4 +40,9 @@ export const LAB_KEY = `${LAB_DIR}/id_ed25519`;
 export const LAB_KNOWN_HOSTS = `${LAB_DIR}/known_hosts`;
 export const LAB_INVENTORY = `${REPO}twincigo.lab.yml`;
 export const LAB_ENV_FILE = `${REPO}env/.env.lab`;
+/** The prod profile on the same nodes (`npm run lab:up -- --prod`): environment lab-prod. */
+export const LAB_PROD_INVENTORY = `${REPO}twincigo.lab-prod.yml`;
+export const LAB_PROD_ENV_FILE = `${REPO}env/.env.lab-prod`;
+/** The public name lab-prod's edge answers for (Caddy's internal CA signs it; tests resolve it to lab-hil-1). */
+export const LAB_PROD_HOST = 'app.lab-prod.test';
 export const LAB_STATE = `${LAB_DIR}/state.json`;

@@ -93,13 +93,14 @@ export interface StandIn {
   health: string;
 }
 export async function standInImage(s: StandIn, standin: string): Promise<string> {
-  const h = createHash('sha256').update(`${standin} ${s.service} ${s.port} ${s.health}`);
+  const h = createHash('sha256').update(`${standin} ${s.service} ${s.port} ${s.health} home`);
   const tag = `${PREFIX}/standin-${s.service}:${short(h)}`;
   if (await exists(tag)) return tag;
   const ctx = mkdtempSync('/var/tmp/twincigo-lab-standin-');
   writeFileSync(
     join(ctx, 'Dockerfile'),
-    `FROM ${standin}\nENV STANDIN_NAME=${s.service} STANDIN_PORT=${s.port} STANDIN_HEALTH=${s.health}\nEXPOSE ${s.port}\n`,
+    // kong's compose entrypoint renders ~/kong.yml: the real image's home is /home/kong
+    `FROM ${standin}\nENV STANDIN_NAME=${s.service} STANDIN_PORT=${s.port} STANDIN_HEALTH=${s.health}${s.service === 'kong' ? ' HOME=/home/kong' : ''}\n${s.service === 'kong' ? 'RUN mkdir -p /home/kong\n' : ''}EXPOSE ${s.port}\n`,
   );
   try {
     await docker(['build', '-q', '-t', tag, ctx]);
@@ -109,18 +110,29 @@ export async function standInImage(s: StandIn, standin: string): Promise<string>
   return tag;
 }
 
-/** Pushes a lab image to the registry (skipped when the registry has that tag); returns how nodes name it. */
-export async function pushImage(tag: string): Promise<string> {
-  const [repo, version] = tag.split(':') as [string, string];
-  const nodeRef = `${NODE_REGISTRY}/${repo}:${version}`;
+/** The manifest digest the registry holds for a tag, or null when it has none. */
+async function registryDigest(repo: string, version: string): Promise<string | null> {
   const res = await fetch(`http://127.0.0.1:${REGISTRY.hostPort}/v2/${repo}/manifests/${version}`, {
     method: 'HEAD',
     headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json' },
   });
-  if (res.status === 200) return nodeRef;
-  const hostRef = `127.0.0.1:${REGISTRY.hostPort}/${repo}:${version}`;
-  await docker(['tag', tag, hostRef]);
-  await docker(['push', '-q', hostRef]);
-  await docker(['rmi', hostRef], { reject: false });
-  return nodeRef;
+  return res.status === 200 ? res.headers.get('docker-content-digest') : null;
+}
+
+/**
+ * Pushes a lab image to the registry (skipped when the registry has that tag); returns how nodes
+ * name it — by tag, and pinned by the digest the registry serves (what prod references).
+ */
+export async function pushImage(tag: string): Promise<{ ref: string; pinned: string }> {
+  const [repo, version] = tag.split(':') as [string, string];
+  let digest = await registryDigest(repo, version);
+  if (!digest) {
+    const hostRef = `127.0.0.1:${REGISTRY.hostPort}/${repo}:${version}`;
+    await docker(['tag', tag, hostRef]);
+    await docker(['push', '-q', hostRef]);
+    await docker(['rmi', hostRef], { reject: false });
+    digest = await registryDigest(repo, version);
+    if (!digest) throw new Error(`the lab registry has no digest for ${repo}:${version} after the push`);
+  }
+  return { ref: `${NODE_REGISTRY}/${repo}:${version}`, pinned: `${NODE_REGISTRY}/${repo}@${digest}` };
 }

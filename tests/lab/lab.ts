@@ -1,6 +1,6 @@
 /** lab:up, lab:down, lab:status — composed from images.ts and nodes.ts. */
 import { existsSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
-import { CACHE_DIR, LAB_ENV_FILE, LAB_INVENTORY, LAB_KNOWN_HOSTS, LAB_STATE, NODES, PREFIX, REGISTRY, containerName } from './config.ts';
+import { CACHE_DIR, LAB_ENV_FILE, LAB_INVENTORY, LAB_KNOWN_HOSTS, LAB_PROD_ENV_FILE, LAB_PROD_HOST, LAB_PROD_INVENTORY, LAB_STATE, NODES, PREFIX, REGISTRY, containerName } from './config.ts';
 import { baseImage, buildImage, pushImage, standInImage, type StandIn } from './images.ts';
 import { ensureDockerd, ensureLabKey, ensureNetwork, ensureRegistry, leftovers, removeAll, startNode, waitForNode, writeKnownHosts } from './nodes.ts';
 import { writeEnvFile, writeInventory } from './inventory.ts';
@@ -16,6 +16,12 @@ const SERVICE_IMAGES: Record<string, string> = {
   POSTGRES_EXPORTER_IMAGE: 'postgres-exporter',
   NODE_EXPORTER_IMAGE: 'node-exporter',
   BACKEND_IMAGE: 'backend',
+};
+/** The prod profile's own services (`lab:up -- --prod`): Debian's Caddy and Alertmanager, and MinIO's stand-in. */
+const PROD_IMAGES: Record<string, string> = {
+  CADDY_IMAGE: 'caddy',
+  ALERTMANAGER_IMAGE: 'alertmanager',
+  MINIO_IMAGE: 'standin-minio',
 };
 /** Stand-ins (no Debian package exists): the port and health path each real service answers on. */
 export const STAND_INS: Array<StandIn & { env: string }> = [
@@ -47,12 +53,15 @@ async function pool<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): 
 
 export interface LabState {
   images: Record<string, string>;
+  /** The same images pinned by digest, and the prod profile's (when brought up with --prod). */
+  pinned?: Record<string, string>;
+  prod?: boolean;
   nodes: Array<{ name: string; ip: string; container: string; roles: string[] }>;
   upAt: string;
 }
 
 /** Builds what is missing, starts registry + nodes, writes the lab inventory/env; idempotent. */
-export async function labUp(log: Log): Promise<LabState> {
+export async function labUp(log: Log, opts: { prod?: boolean } = {}): Promise<LabState> {
   const step = async <T>(title: string, fn: () => Promise<T>): Promise<T> => {
     const t = performance.now();
     log(`${title} …`);
@@ -64,8 +73,8 @@ export async function labUp(log: Log): Promise<LabState> {
   const base = await step('base image (debootstrap)', () => baseImage(log));
   const built = await step('lab images', async () => {
     const [node, registry, python] = await pool(['node', 'registry', 'python'], 3, (n) => buildImage(n, base, log));
-    const names = Object.values(SERVICE_IMAGES);
-    const service = await pool(names, 3, (n) => buildImage(n, ['patroni', 'backend'].includes(n) ? python! : base, log));
+    const names = [...Object.values(SERVICE_IMAGES), ...(opts.prod ? Object.values(PROD_IMAGES) : [])];
+    const service = await pool(names, 3, (n) => buildImage(n, ['patroni', 'backend', 'standin-minio'].includes(n) ? python! : base, log));
     const standin = await buildImage('standin', python!, log);
     const standIns = await pool(STAND_INS, 3, (s) => standInImage(s, standin));
     return { node: node!, registry: registry!, service: Object.fromEntries(names.map((n, i) => [n, service[i]!])), standIns };
@@ -75,12 +84,13 @@ export async function labUp(log: Log): Promise<LabState> {
     await ensureRegistry(built.registry);
   });
   const images: Record<string, string> = {};
+  const pinned: Record<string, string> = {};
   await step('push images to the lab registry', async () => {
-    const entries = Object.entries(SERVICE_IMAGES);
+    const entries = Object.entries({ ...SERVICE_IMAGES, ...(opts.prod ? PROD_IMAGES : {}) });
     const refs = await pool(entries, 2, ([, n]) => pushImage(built.service[n]!));
-    entries.forEach(([env], i) => (images[env] = refs[i]!));
+    entries.forEach(([env], i) => ((images[env] = refs[i]!.ref), (pinned[env] = refs[i]!.pinned)));
     const sRefs = await pool(built.standIns, 2, (t) => pushImage(t));
-    STAND_INS.forEach((s, i) => (images[s.env] = sRefs[i]!));
+    STAND_INS.forEach((s, i) => ((images[s.env] = sRefs[i]!.ref), (pinned[s.env] = sRefs[i]!.pinned)));
   });
   const key = ensureLabKey();
   const known = await step('nodes (sshd + dockerd)', async () => {
@@ -88,16 +98,29 @@ export async function labUp(log: Log): Promise<LabState> {
     return (await Promise.all(NODES.map((n) => waitForNode(n)))).flat();
   });
   writeKnownHosts(known);
-  writeInventory();
-  await writeEnvFile({
-    ...images,
-    // the lab's PostgreSQL is Debian's: none of supabase/postgres's preloaded extensions
-    POSTGRES_PRELOAD_LIBRARIES: 'pg_stat_statements',
-    SITE_URL: `http://${NODES[0]!.ip}:8000`,
-    API_EXTERNAL_URL: `http://${NODES[0]!.ip}:8000`,
-  });
+  writeInventory('lab');
+  // the lab's PostgreSQL is Debian's: none of supabase/postgres's preloaded extensions
+  const common = { POSTGRES_PRELOAD_LIBRARIES: 'pg_stat_statements' };
+  await writeEnvFile({ ...images, ...common, SITE_URL: `http://${NODES[0]!.ip}:8000`, API_EXTERNAL_URL: `http://${NODES[0]!.ip}:8000` }, 'lab');
+  if (opts.prod) {
+    writeInventory('lab-prod');
+    await writeEnvFile({
+      // prod references every image by digest
+      ...pinned,
+      ...common,
+      PUBLIC_HOST: LAB_PROD_HOST,
+      SITE_URL: `https://${LAB_PROD_HOST}`,
+      API_EXTERNAL_URL: `https://${LAB_PROD_HOST}`,
+      // Caddy's own CA in the lab (no ACME offline); real nodes use Let's Encrypt with ACME_EMAIL
+      TLS_ISSUER: 'internal',
+      ACME_EMAIL: 'ops@twincigo.example',
+      MINIO_ROOT_USER: 'twincigo-admin',
+    }, 'lab-prod');
+  }
   const state: LabState = {
     images,
+    pinned,
+    prod: opts.prod ?? false,
     nodes: NODES.map((n) => ({ name: n.name, ip: n.ip, container: containerName(n.name), roles: n.roles })),
     upAt: new Date().toISOString(),
   };
@@ -116,7 +139,7 @@ export async function labDown(log: Log, opts: { purge?: boolean } = {}): Promise
       if (imgs.length > 0) await docker(['rmi', '-f', ...new Set(imgs)], { reject: false });
     }
   }
-  for (const f of [LAB_INVENTORY, LAB_ENV_FILE, LAB_KNOWN_HOSTS, LAB_STATE]) rmSync(f, { force: true });
+  for (const f of [LAB_INVENTORY, LAB_ENV_FILE, LAB_PROD_INVENTORY, LAB_PROD_ENV_FILE, LAB_KNOWN_HOSTS, LAB_STATE]) rmSync(f, { force: true });
   if (opts.purge) rmSync(CACHE_DIR, { recursive: true, force: true });
   const left = await leftovers().catch(() => ({ containers: [], networks: [], volumes: [] }));
   const all = [...left.containers, ...left.networks, ...left.volumes];

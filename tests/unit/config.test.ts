@@ -37,6 +37,17 @@ describe('inventory validation', () => {
     expect(dev.baseDir).toBe('/opt/twincigo-crm');
   });
 
+  it('prod: MinIO (storage) only beside Supabase; nodeSize read in GiB', () => {
+    const doc = validInventory();
+    doc.environments.dev.profile = 'prod';
+    doc.environments.dev.nodes[0].roles = doc.environments.dev.nodes[0].roles.filter((r: string) => r !== 'storage');
+    doc.environments.dev.nodes[1].roles.push('storage');
+    expect(problemsOf(doc)).toContainEqual(expect.stringMatching(/^environments\.dev\.nodes\[1\]\.roles: in prod, "storage" \(MinIO\) goes on the node with "supabase"/));
+    const ok = validInventory();
+    ok.environments.dev.nodeSize = { cpus: 2, memoryGiB: 7.5 };
+    expect(resolveEnvironment(readInventory(writeInventory(tmp.dir, ok)), 'dev').nodeSize).toEqual({ cpus: 2, memoryMiB: 7680 });
+  });
+
   it('addresses: host is an IP or an RFC 1123 name, the cluster address always an IP, no duplicates', () => {
     const doc = validInventory();
     doc.environments.dev.nodes[0].host = '127.0.0.3; touch /tmp/pwned';

@@ -8,6 +8,7 @@ import { memoryParameters, PATRONI_MEMORY_MIB, patroniConfig } from '../../src/s
 import { renderNode } from '../../src/stack/bundle.js';
 import { renderGated as renderEnvironment } from '../../src/operations/gate.js';
 import { checkFits, parseCompose, serviceLimits } from '../../src/stack/resources.js';
+import { imageKeysFor } from '../../src/stack/compose-files.js';
 import { PATRONI_TIMINGS, etcdTimings } from '../../src/stack/timings.js';
 import { signSupabaseKey } from '../../src/secrets/jwt.js';
 
@@ -19,8 +20,8 @@ const nodes = [
 ];
 /** The shipped prod shape: MinIO (storage) beside the backend, not Supabase. */
 const prodNodes = () => [
-  node('hil-1', '10.0.0.1', ['etcd', 'patroni', 'haproxy', 'supabase']),
-  node('ash-1', '10.0.0.2', ['etcd', 'patroni', 'haproxy', 'backend', 'redis', 'storage']),
+  node('hil-1', '10.0.0.1', ['etcd', 'patroni', 'haproxy', 'supabase', 'storage']),
+  node('ash-1', '10.0.0.2', ['etcd', 'patroni', 'haproxy', 'backend', 'redis']),
   node('ash-2', '10.0.0.3', ['etcd', 'patroni', 'haproxy', 'monitoring']),
 ];
 const envOf = (profile: 'dev' | 'prod'): EnvironmentConfig => ({ name: profile, profile, baseDir: '/opt/twincigo-crm', envFile: '/x/.env', initialLeader: 'hil-1', rttMs: 70, synchronous: profile === 'prod', postgresParameters: {}, nodes });
@@ -41,12 +42,21 @@ const SECRETS: Record<string, string> = {
   BACKEND_DB_PASSWORD: 'backend-Kq8vT2mZ5xW9pLsBA',
   GRAFANA_ADMIN_PASSWORD: 'grafana-Kq8vT2mZ5xW9pLsGR',
   MINIO_ROOT_PASSWORD: 'minio-Kq8vT2mZ5xW9pLsMI',
+  STORAGE_S3_ACCESS_KEY: '5f0c2a9e7b1d4c3a8e6f',
+  STORAGE_S3_SECRET_KEY: 'storage-Kq8vT2mZ5xW9pLsST',
 };
+/** Every image a prod node may run, pinned by digest (prod refuses a tag); ours from the team's registry. */
+const PINNED = Object.fromEntries(
+  [...imageKeysFor(['etcd', 'patroni', 'haproxy', 'supabase', 'storage', 'backend', 'redis', 'monitoring'], 'prod').keys()].map((k, i) => [
+    k,
+    `${k === 'PATRONI_IMAGE' ? 'registry.twincigo.example/twincigo/patroni' : k.toLowerCase().replace(/_image$/, '')}@sha256:${String(i).padStart(2, '0').repeat(32)}`,
+  ]),
+);
 const values = (extra: Record<string, string> = {}): EnvValues => ({
   file: '/x/.env.dev',
   exists: true,
   problems: [],
-  values: { ...SECRETS, DASHBOARD_USERNAME: 'supabase', SITE_URL: 'https://app', API_EXTERNAL_URL: 'https://api', BACKEND_IMAGE: 'ghcr.io/twincigo/backend:1.2.3', MINIO_ROOT_USER: 'twincigo', ACME_EMAIL: 'ops@twincigo.example', ...extra },
+  values: { ...SECRETS, DASHBOARD_USERNAME: 'supabase', SITE_URL: 'https://app', API_EXTERNAL_URL: 'https://api', BACKEND_IMAGE: 'ghcr.io/twincigo/backend:1.2.3', MINIO_ROOT_USER: 'twincigo', ACME_EMAIL: 'ops@twincigo.example', ...PINNED, ...extra },
 });
 
 describe('timings', () => {
@@ -238,27 +248,49 @@ describe('per-node bundles', () => {
   });
 });
 
+describe('prod images', () => {
+  it('prod refuses an image not pinned by digest (a compose default is a tag), and ours from no registry; dev does not', () => {
+    const env = { ...envOf('prod'), nodes: prodNodes() };
+    const v = values({ CADDY_IMAGE: 'caddy:2.8.4', PATRONI_IMAGE: `twincigo/patroni@sha256:${'a'.repeat(64)}`, GRAFANA_IMAGE: '' });
+    let problems: string[] = [];
+    try {
+      renderEnvironment(env, env.nodes, v);
+    } catch (err) {
+      problems = (err as ConfigError).problems;
+    }
+    expect(problems).toEqual(expect.arrayContaining([
+      'CADDY_IMAGE=caddy:2.8.4 is not pinned by digest: prod runs <image>@sha256:<digest> (docker buildx imagetools inspect <image> shows it)',
+      `PATRONI_IMAGE=twincigo/patroni@sha256:${'a'.repeat(64)} names no registry: our Patroni image is pulled only from the registry CI pushes it to (registry.example.com/…), never by a bare public name`,
+      'GRAFANA_IMAGE is not set: prod runs images pinned by digest, and the default grafana/grafana:11.4.0 is a tag — set GRAFANA_IMAGE=<image>@sha256:<digest>',
+    ]));
+    expect(problems).toHaveLength(3);
+    expect(() => renderEnvironment(envOf('dev'), nodes, v)).not.toThrow();
+  });
+});
+
 describe('published ports', () => {
-  it('prod publishes on every interface only the edge (80/443) and, for now, the backend; MinIO and the rest are bound to an address', () => {
+  it('prod publishes on every interface only the edge (80/443); the backend on the cluster address; MinIO nothing', () => {
     const env = { ...envOf('prod'), nodes: prodNodes() };
     for (const n of env.nodes) {
       const b = renderNode(env, n, values());
-      // merged as compose merges the files: later ports are added, `!reset []` (read as []) clears them
+      // merged as compose merges the files: later ports are added, `!reset []` (read as []) clears them, `!override` replaces them
       const ports = new Map<string, string[]>();
       for (const f of b.files.filter((x) => b.composeFiles.includes(x.path))) {
         const doc = parseCompose(f.content) as { services?: Record<string, { ports?: unknown[] } | null> };
         for (const [service, def] of Object.entries(doc.services ?? {})) {
           if (!def?.ports) continue;
-          ports.set(service, def.ports.length === 0 ? [] : [...(ports.get(service) ?? []), ...def.ports.map(String)]);
+          const override = new RegExp(`\\n  ${service}:\\n(?:    .*\\n)*?    ports: !override`).test(f.content);
+          ports.set(service, def.ports.length === 0 ? [] : [...(override ? [] : (ports.get(service) ?? [])), ...def.ports.map(String)]);
         }
       }
       for (const [service, list] of ports) {
         for (const p of list) {
           const everyInterface = /^\d+:\d+$/.test(p) || /^\$\{[A-Z_]+(:-\d+)?\}:\d+$/.test(p);
-          // the edge, and the backend until it moves behind the edge (issue 13, still open: noted in docs/stack.md)
-          if (everyInterface) expect(['caddy 80:80', 'caddy 443:443', 'backend ${BACKEND_PORT:-8080}:8080'], `${n.name}: ${service} publishes ${p}`).toContain(`${service} ${p}`);
+          if (everyInterface) expect(['caddy 80:80', 'caddy 443:443'], `${n.name}: ${service} publishes ${p}`).toContain(`${service} ${p}`);
         }
       }
+      if (n.roles.includes('backend')) expect(ports.get('backend')).toEqual(['${NODE_IP}:8080:8080']);
+      expect(ports.get('minio')).toBeUndefined();
     }
   });
 });
@@ -269,27 +301,35 @@ describe('resource limits', () => {
       const b = renderNode(envOf('dev'), n, values());
       const limits = serviceLimits(b.files.filter((f) => b.composeFiles.includes(f.path)));
       expect(limits.length).toBeGreaterThan(0);
-      expect(checkFits(n.name, 'dev', limits)).toEqual([]);
+      expect(checkFits(n.name, envOf('dev'), limits)).toEqual([]);
     }
   });
-  it('every prod node\'s services (prod overrides, exporters, MinIO on ash-1 as in twincigo.yml) fit a CCX33 (8 vCPU, 32 GB)', () => {
-    const prodNodes = [
-      node('hil-1', '10.0.0.1', ['etcd', 'patroni', 'haproxy', 'supabase']),
-      node('ash-1', '10.0.0.2', ['etcd', 'patroni', 'haproxy', 'backend', 'redis', 'storage']),
-      node('ash-2', '10.0.0.3', ['etcd', 'patroni', 'haproxy', 'monitoring']),
-    ];
-    const env = { ...envOf('prod'), nodes: prodNodes };
-    expect(renderEnvironment(env, prodNodes, values()).map((b) => b.node)).toEqual(['hil-1', 'ash-1', 'ash-2']);
-    for (const n of prodNodes) expect(renderNode(env, n, values()).composeFiles.some((f) => f.startsWith('compose/prod/'))).toBe(true);
+  it('every prod node\'s services (prod overrides, exporters, MinIO beside Supabase on hil-1 as in twincigo.yml) fit a CCX33 (8 vCPU, 32 GB)', () => {
+    const env = { ...envOf('prod'), nodes: prodNodes() };
+    expect(renderEnvironment(env, env.nodes, values()).map((b) => b.node)).toEqual(['hil-1', 'ash-1', 'ash-2']);
+    for (const n of env.nodes) {
+      const b = renderNode(env, n, values());
+      expect(b.composeFiles.some((f) => f.startsWith('compose/prod/'))).toBe(true);
+      expect(checkFits(n.name, env, serviceLimits(b.files.filter((f) => b.composeFiles.includes(f.path))))).toEqual([]);
+    }
   });
 
-  it('the prod shape with MinIO beside Supabase on one CCX33 is refused as over-committed', () => {
-    expect(() => renderEnvironment(envOf('prod'), nodes, values())).toThrow(/hil-1: services need 8\.20 CPUs, the prod node has 8/);
+  it('another nodeSize: every limit scaled into a rendered limits.yml, PostgreSQL sized from the scaled limit, and it fits', () => {
+    const env = { ...envOf('prod'), nodes: prodNodes(), nodeSize: { cpus: 2, memoryMiB: 8192 } };
+    const b = renderNode(env, env.nodes[0]!, values());
+    expect(b.composeFiles.at(-1)).toBe('limits.yml');
+    const limits = serviceLimits(b.files.filter((f) => b.composeFiles.includes(f.path)));
+    // prod's 3 CPUs / 16 GiB for Patroni, on a quarter of a CCX33
+    expect(limits.find((l) => l.service === 'patroni')).toMatchObject({ cpus: 0.75, memoryMiB: 4096, file: 'limits.yml' });
+    expect(checkFits('hil-1', env, limits)).toEqual([]);
+    expect(b.files.find((f) => f.path === 'config/patroni/patroni.yml')!.content).toContain('shared_buffers: 1024MB');
+    // the profile's own size: no limits.yml
+    expect(renderNode({ ...env, nodeSize: { cpus: 8, memoryMiB: 32768 } }, env.nodes[0]!, values()).composeFiles).not.toContain('limits.yml');
   });
 
   it('an over-committed node and a service without limits are named', () => {
     const files = [{ path: 'compose/x.yml', content: 'services:\n  a:\n    deploy: {resources: {limits: {cpus: "1.5", memory: 6G}}}\n  b:\n    deploy: {resources: {limits: {cpus: "1", memory: 2G}}}\n  c:\n    image: x\n' }];
-    const problems = checkFits('ash-1', 'dev', serviceLimits(files));
+    const problems = checkFits('ash-1', envOf('dev'), serviceLimits(files));
     expect(problems).toContain('ash-1: service c (compose/x.yml) has no cpus/memory limit');
     expect(problems.find((p) => p.startsWith('ash-1: services need 2.50 CPUs, the dev node has 2'))).toBeTruthy();
     expect(problems.find((p) => p.startsWith('ash-1: services need 8192 MiB of memory, the dev node has 7424 MiB'))).toBeTruthy();

@@ -1,29 +1,46 @@
 import type { NodeConfig } from '../../config/model.js';
 import type { Role } from '../../config/roles.js';
-import type { Phase } from '../../engine/types.js';
+import type { Phase, Step } from '../../engine/types.js';
+import { minioSetupCommand } from '../../remote/minio.js';
 import { operator } from '../../cluster/lock.js';
 import { upload } from '../../ssh/upload.js';
 import { appliedFile, bundleDigest } from '../../stack/bundle.js';
 import { servicesFor } from '../../stack/compose-files.js';
 import { bundleOf, isConverged, type BootstrapRun } from '../bootstrap-run.js';
-import { WAITS, conn, upStep, type Ctx } from '../steps.js';
+import { CONVERGED, WAITS, conn, upStep, type Ctx } from '../steps.js';
 
-/** In dependency order on each node (Redis before the backend); nodes in parallel. */
+/** In dependency order on each node (Redis before the backend, MinIO and its bucket before Supabase); nodes in parallel. */
 const GROUPS: Array<{ title: string; roles: Role[] }> = [
+  // what the database nodes run beside the core (prod's exporters): the core's own services are up already
+  { title: 'exporters', roles: ['etcd', 'patroni', 'haproxy'] },
   { title: 'Redis', roles: ['redis'] },
-  { title: 'Supabase', roles: ['supabase', 'storage'] },
+  { title: 'storage', roles: ['storage'] },
+  { title: 'Supabase', roles: ['supabase'] },
   { title: 'backend', roles: ['backend'] },
   { title: 'monitoring', roles: ['monitoring'] },
 ];
 
 /** 9. The rest of the stack, health-gated (`compose up --wait`). */
 export function servicesPhase(run: BootstrapRun): Phase<NodeConfig>[] {
-  const servicesOf = (roles: Role[]) => (n: NodeConfig) => servicesFor(roles.filter((r) => n.roles.includes(r)), run.env.profile);
-  const steps = GROUPS.map((g) => {
+  const core = new Set(['etcd', 'patroni', 'haproxy']);
+  const servicesOf = (roles: Role[]) => (n: NodeConfig) => servicesFor(roles.filter((r) => n.roles.includes(r)), run.env.profile).filter((s) => !core.has(s));
+  const steps = GROUPS.flatMap((g) => {
     const all = [...new Set(run.env.nodes.flatMap(servicesOf(g.roles)))];
-    return upStep(run, `${g.title}: compose up --wait ${all.join(' ')}`, servicesOf(g.roles), WAITS.services, (n) => servicesOf(g.roles)(n).length > 0);
+    const up = upStep(run, `${g.title}: compose up --wait ${all.join(' ')}`, servicesOf(g.roles), WAITS.services, (n) => servicesOf(g.roles)(n).length > 0);
+    return g.title === 'storage' && all.includes('minio') ? [up, minioStep(run)] : [up];
   });
-  return [{ title: 'Services (Redis, Supabase, backend, monitoring)', steps }];
+  return [{ title: 'Services (exporters, Redis, storage, Supabase, backend, monitoring)', steps }];
+}
+
+/** MinIO (prod): the bucket and storage's own key, limited to it — never the root user. Idempotent. */
+function minioStep(run: BootstrapRun): Step<NodeConfig> {
+  return {
+    title: "MinIO: storage's bucket and its own access key",
+    when: (n) => servicesFor(['storage'].filter((r) => n.roles.includes(r as Role)) as Role[], run.env.profile).includes('minio'),
+    skip: ({ node }: Ctx) => (isConverged(run, node) ? CONVERGED : false),
+    timeoutMs: 60_000,
+    run: async ({ node }: Ctx) => (await (await conn(run, node)).run(minioSetupCommand(), { timeoutMs: 50_000 })).stdout.trim(),
+  };
 }
 
 /** 10. The applied bundle's digest on each node: the next run knows the node has converged. */

@@ -23,12 +23,65 @@ def db_ok():
         return False, type(exc).__name__
 
 
+KONG_CONFIG = "/home/kong/kong.yml"
+
+
+def kong_routes():
+    """Kong's contract, from the declarative config it is given (rendered by the compose entrypoint):
+    each service's route paths, its upstream URL, strip_path, and whether key-auth guards it."""
+    if NAME != "kong" or not os.path.exists(KONG_CONFIG):
+        return [], set()
+    import yaml
+
+    with open(KONG_CONFIG) as f:
+        doc = yaml.safe_load(f)
+    keys = {c["keyauth_credentials"][0]["key"] for c in doc.get("consumers", []) if c.get("keyauth_credentials")}
+    routes = []
+    for svc in doc.get("services", []):
+        guarded = any(p.get("name") == "key-auth" for p in svc.get("plugins", []) or [])
+        for r in svc.get("routes", []):
+            for path in r.get("paths", []):
+                routes.append((path, svc["url"], r.get("strip_path", True), guarded))
+    routes.sort(key=lambda r: -len(r[0]))  # the longest matching path wins, as in Kong
+    return routes, keys
+
+
+ROUTES, KEYS = kong_routes()
+
+
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
-        if self.path.split("?")[0] != HEALTH:
+        path = self.path.split("?")[0]
+        if path != HEALTH:
+            route = next((r for r in ROUTES if path.startswith(r[0])), None)
+            if route:
+                return self.proxy(route)
             return self.reply(404, {"error": "not found", "standin": NAME})
         ok, err = db_ok()
         self.reply(200 if ok else 503, {"status": "ok" if ok else "unhealthy", "standin": NAME, "error": err})
+
+    def proxy(self, route):
+        import urllib.error
+        import urllib.request
+
+        prefix, url, strip, guarded = route
+        if guarded and self.headers.get("apikey") not in KEYS:
+            return self.reply(401, {"message": "No API key found in request" if not self.headers.get("apikey") else "Invalid authentication credentials"})
+        rest = self.path[len(prefix):] if strip else self.path
+        target = url.rstrip("/") + "/" + rest.lstrip("/") if rest else url
+        try:
+            with urllib.request.urlopen(urllib.request.Request(target, headers={"X-Forwarded-Prefix": prefix}), timeout=10) as r:
+                body, code = r.read(), r.status
+        except urllib.error.HTTPError as e:
+            body, code = e.read(), e.code
+        except OSError as e:
+            return self.reply(502, {"message": f"An invalid response was received from the upstream server: {e}"})
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Via", "kong/standin")
+        self.end_headers()
+        self.wfile.write(body)
 
     def do_HEAD(self):  # `wget --spider` and `curl --head` health checks
         self.head_only = True

@@ -1,0 +1,190 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { psqlQueryCommand } from '../../dist/cluster/psql.js';
+import { loadConfig } from '../../dist/config/load.js';
+import { readEnvFile } from '../../dist/config/env-file.js';
+import { SshPool } from '../../dist/ssh/pool.js';
+import { LAB_PROD_ENV_FILE, LAB_PROD_HOST, LAB_PROD_INVENTORY, NODES, REPO, containerName } from '../lab/config.ts';
+import { canReach, wipeStack } from '../lab/faults.ts';
+import { inNode, sh } from '../lab/run.ts';
+import { runCli } from '../helpers/cli.js';
+
+/**
+ * The prod profile on the lab's nodes (environment lab-prod: `npm run lab:up -- --prod`):
+ * synchronous replication, Caddy with TLS (its internal CA here, ACME on real nodes), MinIO's
+ * stand-in with storage's own key, Prometheus + Alertmanager + exporters, prod's limits scaled to
+ * the lab's node size. From bare nodes: bootstrap, a no-op re-run, the edge over HTTPS, a port scan
+ * from outside, the five drills losing nothing, a deploy of a changed PostgreSQL parameter.
+ * The stack is wiped before and after: the dev-profile files find bare nodes, whichever runs first.
+ */
+const ENV = 'lab-prod';
+const cli = (args: string[], timeoutMs = 400_000) => runCli([...args, '--env', ENV], { timeoutMs });
+const config = () => loadConfig({ configPath: `${REPO}twincigo.yml`, env: ENV });
+const pool = new SshPool(config().dir, { acceptNewHostKeys: false, passphrase: async () => '' });
+const values = () => readEnvFile(LAB_PROD_ENV_FILE).values;
+const hil = NODES[0]!;
+
+async function containerStates(): Promise<string[]> {
+  const out = await Promise.all(NODES.map((n) => inNode(containerName(n.name), ['sh', '-c', 'docker ps -aq | xargs -r docker inspect -f "{{.Name}} {{.Id}} {{.State.StartedAt}} {{.RestartCount}}"'])));
+  return out.flatMap((r, i) => r.stdout.split('\n').filter(Boolean).map((l) => `${NODES[i]!.name} ${l}`)).sort();
+}
+
+async function status(): Promise<{ code: number | null; out: any }> {
+  const res = await cli(['status', '--json'], 60_000);
+  return { code: res.code, out: res.stdout ? JSON.parse(res.stdout) : null };
+}
+
+/** Bootstrapped once by the first test; any later test that finds it unhealthy says so rather than rebuilding. */
+async function healthy(): Promise<any> {
+  for (let i = 0; i < 60; i++) {
+    const s = await status();
+    if (s.code === 0) return s.out;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  throw new Error(`lab-prod is not healthy: ${JSON.stringify((await status()).out?.warnings)}`);
+}
+
+/** Every TCP port 1–65535 of a host, from here (the lab host stands for the internet): the ones that accept. */
+async function openPorts(ip: string, concurrency = 1500, timeoutMs = 1500): Promise<number[]> {
+  const open: number[] = [];
+  let next = 1;
+  const one = (port: number) =>
+    new Promise<void>((resolve) => {
+      const s = connect({ host: ip, port });
+      const done = (ok: boolean) => {
+        if (ok) open.push(port);
+        s.destroy();
+        resolve();
+      };
+      s.setTimeout(timeoutMs, () => done(false));
+      s.once('connect', () => done(true));
+      s.once('error', () => done(false));
+    });
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next <= 65535) await one(next++);
+  }));
+  return open.sort((a, b) => a - b);
+}
+
+const curlEdge = (path: string, ...extra: string[]) =>
+  sh('curl', ['-sS', '--max-time', '10', '--resolve', `${LAB_PROD_HOST}:443:${hil.ip}`, '--resolve', `${LAB_PROD_HOST}:80:${hil.ip}`, '--cacert', `${REPO}.lab/lab-prod-ca.crt`, '-w', '\n%{http_code}', ...extra, `https://${LAB_PROD_HOST}${path}`], { reject: false });
+
+beforeAll(async () => {
+  await wipeStack();
+}, 300_000);
+
+afterAll(async () => {
+  await pool.closeAll();
+  await wipeStack();
+}, 300_000);
+
+describe('the prod profile (lab-prod) from bare nodes', () => {
+  it('bootstrap: healthy, synchronous with one standby, prod limits scaled to the node; a second run restarts nothing', async () => {
+    const res = await cli(['bootstrap', '--yes', '--json'], 900_000);
+    expect(res.code, res.stderr.slice(-4000)).toBe(0);
+    const out = JSON.parse(res.stdout);
+    expect(out.healthy, JSON.stringify(out.statusWarnings)).toBe(true);
+    const s = await healthy();
+    expect(s.members.filter((m: { role: string }) => m.role === 'sync_standby')).toHaveLength(1);
+    const c = await pool.get(config().nodes[0]!);
+    expect((await c.run(psqlQueryCommand(5000, "select current_setting('synchronous_standby_names') <> ''"))).stdout.trim()).toBe('t');
+    // the Patroni container's limit is prod's 16 GiB scaled to 8 GiB nodes, and PostgreSQL sized from it
+    const limit = await inNode(containerName(hil.name), ['docker', 'inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}', 'twincigo-patroni-1']);
+    expect(limit.stdout.trim()).toBe(`${4096 * 1024 * 1024} 750000000`);
+    expect((await c.run(psqlQueryCommand(5432, 'show shared_buffers'))).stdout.trim()).toBe('1GB');
+
+    const before = await containerStates();
+    const again = await cli(['bootstrap', '--yes'], 300_000);
+    expect(again.code, again.stderr.slice(-3000)).toBe(0);
+    expect(again.stdout).toContain(`bootstrap ${ENV}: already up to date — nothing changed, nothing restarted`);
+    expect(await containerStates()).toEqual(before);
+  }, 1_200_000);
+
+  it("the edge: HTTPS from Caddy's CA to Kong and the service behind it (key-auth with the rendered keys), /api to the backend, HTTP redirected", async () => {
+    await healthy();
+    const ca = await inNode(containerName(hil.name), ['docker', 'exec', 'twincigo-caddy-1', 'cat', '/data/caddy/pki/authorities/local/root.crt']);
+    writeFileSync(`${REPO}.lab/lab-prod-ca.crt`, ca.stdout);
+    // a first start issues the certificate before the first answer: wait for it (up to 60 s)
+    let rest = await curlEdge('/rest/v1/', '-H', `apikey: ${values().ANON_KEY}`);
+    for (let i = 0; i < 60 && rest.exitCode !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      rest = await curlEdge('/rest/v1/', '-H', `apikey: ${values().ANON_KEY}`);
+    }
+    expect(rest.exitCode, rest.stderr).toBe(0);
+    const [restBody, restCode] = rest.stdout.split('\n');
+    expect(restCode).toBe('200');
+    expect(JSON.parse(restBody!)).toMatchObject({ standin: 'rest' });
+    const noKey = await curlEdge('/rest/v1/');
+    expect(noKey.stdout.split('\n')[1]).toBe('401');
+    const api = await curlEdge('/api/health');
+    expect(api.stdout.split('\n')[1]).toBe('200');
+    const plain = await sh('curl', ['-sS', '--max-time', '10', '-o', '/dev/null', '-w', '%{http_code} %{redirect_url}', '--resolve', `${LAB_PROD_HOST}:80:${hil.ip}`, `http://${LAB_PROD_HOST}/rest/v1/`], { reject: false });
+    expect(plain.stdout).toBe(`308 https://${LAB_PROD_HOST}/rest/v1/`);
+  }, 180_000);
+
+  it('nothing public but SSH and the edge: every TCP port of every node scanned from outside the cluster', async () => {
+    await healthy();
+    const scans = await Promise.all(NODES.map((n) => openPorts(n.ip)));
+    expect(Object.fromEntries(NODES.map((n, i) => [n.name, scans[i]]))).toEqual({
+      'lab-hil-1': [22, 80, 443],
+      'lab-ash-1': [22],
+      'lab-ash-2': [22],
+    });
+    // the services are there, for the cluster's nodes: PostgreSQL, HAProxy, Patroni, etcd, the exporters, the backend
+    for (const port of [5432, 5000, 8008, 2379, 9100, 9187]) expect(await canReach('lab-ash-2', 'lab-hil-1', port), `${port}`).toBe(true);
+    expect(await canReach('lab-hil-1', 'lab-ash-1', 8080)).toBe(true);
+    // MinIO publishes nothing at all: not even the nodes reach it
+    expect(await canReach('lab-ash-1', 'lab-hil-1', 9000)).toBe(false);
+  }, 300_000);
+
+  it("storage's own MinIO key writes its bucket and nothing else; root is not what storage holds", async () => {
+    await healthy();
+    const v = values();
+    const storageEnv = await inNode(containerName(hil.name), ['docker', 'inspect', '-f', '{{range .Config.Env}}{{println .}}{{end}}', 'twincigo-storage-1']);
+    expect(storageEnv.stdout).toContain(`AWS_ACCESS_KEY_ID=${v.STORAGE_S3_ACCESS_KEY}`);
+    expect(storageEnv.stdout).not.toContain(v.MINIO_ROOT_PASSWORD!);
+    expect(storageEnv.stdout).toContain('GLOBAL_S3_ENDPOINT=http://minio:9000');
+    // a signed S3 request from a container on the app network (kong's has curl), as storage makes them
+    const s3 = (method: string, path: string, secret = v.STORAGE_S3_SECRET_KEY!) =>
+      inNode(containerName(hil.name), ['docker', 'exec', 'twincigo-kong-1', 'curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', '-X', method, '--aws-sigv4', 'aws:amz:us-east-1:s3', '--user', `${v.STORAGE_S3_ACCESS_KEY}:${secret}`, '--data-binary', 'hello', `http://minio:9000${path}`], { reject: false });
+    expect((await s3('PUT', '/supabase-storage/e2e.txt')).stdout).toBe('200');
+    expect((await s3('GET', '/supabase-storage/e2e.txt')).stdout).toBe('200');
+    expect((await s3('PUT', '/another-bucket')).stdout).toBe('403');
+    expect((await s3('GET', '/supabase-storage/e2e.txt', 'wrong-secret-0000000000')).stdout).toBe('403');
+  }, 120_000);
+
+  for (const scenario of ['kill-leader', 'stop-leader', 'switchover', 'node-down', 'partition'] as const) {
+    it(`failover-test ${scenario} with synchronous replication: no acknowledged write lost on either side`, async () => {
+      await healthy();
+      const res = await cli(['failover-test', '--scenario', scenario, '--max-outage', '45', '--yes', '--json'], 400_000);
+      const r = res.stdout ? JSON.parse(res.stdout) : null;
+      expect(res.code, `${res.stderr.slice(-3000)}\n${JSON.stringify(r?.probes)}`).toBe(0);
+      expect(r).toMatchObject({ scenario, passed: true, lostWrites: 0, splitBrainSeconds: 0, oldLeaderRejoined: true });
+      expect(r.synchronousStandby).toEqual(expect.any(String));
+      expect(r.probes.map((p: { side: string; lostWrites: number }) => [p.side, p.lostWrites])).toEqual([['outside', 0], ['colocated', 0]]);
+      expect(r.probes[1].acknowledgedWrites).toBeGreaterThan(10);
+    }, 420_000);
+  }
+
+  it('deploy: a changed PostgreSQL parameter reaches every member, no member restarted', async () => {
+    await healthy();
+    const text = readFileSync(LAB_PROD_INVENTORY, 'utf8');
+    const doc = parse(text);
+    doc.environments[ENV].postgres = { parameters: { work_mem: '12MB' } };
+    writeFileSync(LAB_PROD_INVENTORY, stringify(doc));
+    const started = () => Promise.all(NODES.map(async (n) => (await inNode(containerName(n.name), ['docker', 'inspect', '-f', '{{.State.StartedAt}}', 'twincigo-patroni-1'])).stdout.trim()));
+    const before = await started();
+    try {
+      const res = await cli(['deploy', '--yes'], 600_000);
+      expect(res.code, res.stderr.slice(-3000)).toBe(0);
+      const conns = await Promise.all(config().nodes.map((n) => pool.get(n)));
+      for (const c of conns) expect((await c.run(psqlQueryCommand(5432, 'show work_mem'))).stdout.trim()).toBe('12MB');
+      // a reload-level parameter: applied through Patroni's config, no PostgreSQL restarted
+      expect(await started()).toEqual(before);
+    } finally {
+      writeFileSync(LAB_PROD_INVENTORY, text);
+    }
+  }, 660_000);
+});
