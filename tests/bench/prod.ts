@@ -14,7 +14,7 @@ import { wipeStack } from '../lab/faults.ts';
 const ENV = 'lab-prod';
 const RUNS = Number(process.env.BENCH_PROD_RUNS ?? 3);
 const repo = fileURLToPath(new URL('../..', import.meta.url));
-const cli = (args: string[]) => spawnSync(process.execPath, ['bin/twincigo', ...args, '--env', ENV], { cwd: repo, encoding: 'utf8', timeout: 1_800_000 });
+const cli = (args: string[]) => spawnSync(process.execPath, ['bin/twincigo', args[0]!, '--env', ENV, ...args.slice(1)], { cwd: repo, encoding: 'utf8', timeout: 1_800_000 });
 const log = (row: object) => process.stderr.write(`${JSON.stringify(row)}\n`);
 
 function ok(r: ReturnType<typeof cli>, what: string): string {

@@ -137,7 +137,9 @@ describe('haproxy.cfg', () => {
     expect(cfg).toMatch(/listen primary\n  bind \*:5000\n  option httpchk GET \/primary/);
     expect(cfg).toMatch(/listen replicas\n  bind \*:5001\n  balance roundrobin\n  option httpchk GET \/replica\?lag=16MB/);
     expect(cfg.match(/server hil-1 10\.0\.0\.1:5432 check port 8008/g)).toHaveLength(2);
-    expect(cfg).toMatch(/inter 1s fastinter 500ms downinter 500ms fall 2 rise 1 on-marked-down shutdown-sessions/);
+    expect(cfg).toMatch(/listen primary\n(?:.*\n)*?  option redispatch 1\n(?:.*\n)*?  default-server inter 500ms fastinter 250ms downinter 250ms fall 2 rise 1 on-marked-down shutdown-sessions/);
+    expect(cfg).toMatch(/listen replicas\n(?:.*\n)*?  default-server inter 1s fastinter 250ms downinter 250ms fall 2 rise 1 on-marked-down shutdown-sessions/);
+    expect(cfg).toContain('timeout connect 500ms');
   });
   it('protects the stats page with a password from the environment, not in the file', () => {
     expect(cfg).toContain('stats auth "admin:${HAPROXY_STATS_PASSWORD}"');
