@@ -9,6 +9,7 @@ import { LAB_ENV_FILE, LAB_KNOWN_HOSTS, NODES, containerName } from '../lab/conf
 import { updateEnvFile } from '../../dist/secrets/env-file-edit.js';
 import { canReach, startNode, stopNode, wipeStack } from '../lab/faults.ts';
 import { inNode, sh } from '../lab/run.ts';
+import { openPorts } from '../lab/scan.ts';
 import { runCli } from '../helpers/cli.js';
 import { LabCluster } from './cluster.ts';
 
@@ -127,6 +128,14 @@ describe('twincigo bootstrap on the lab', () => {
       expect(audit.stdout).toMatch(/user=\S+ env=lab command="bootstrap" result=ok/);
     }
   }, 400_000);
+
+  it("the dev profile's public ports, as docs/stack.md lists them: SSH everywhere, Kong on the Supabase node, the backend on its node — nothing else, every TCP port scanned from outside", async () => {
+    await bootstrapped();
+    const scans = await Promise.all(NODES.map((n) => openPorts(n.ip)));
+    expect(Object.fromEntries(NODES.map((n, i) => [n.name, scans[i]]))).toEqual({ 'lab-hil-1': [22, 8000], 'lab-ash-1': [22, 8080], 'lab-ash-2': [22] });
+    // the rest is there for the nodes (HAProxy, Patroni, etcd): filtered, not absent
+    for (const port of [5000, 8008, 2379]) expect(await canReach('lab-ash-2', 'lab-hil-1', port), `${port}`).toBe(true);
+  }, 300_000);
 
   it('a second run changes nothing, restarts nothing, and says so', async () => {
     const states = await bootstrapped();

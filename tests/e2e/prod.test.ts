@@ -1,5 +1,4 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { psqlQueryCommand } from '../../dist/cluster/psql.js';
@@ -9,6 +8,7 @@ import { SshPool } from '../../dist/ssh/pool.js';
 import { LAB_PROD_ENV_FILE, LAB_PROD_HOST, LAB_PROD_INVENTORY, NODES, REPO, containerName } from '../lab/config.ts';
 import { canReach, wipeStack } from '../lab/faults.ts';
 import { inNode, sh } from '../lab/run.ts';
+import { openPorts } from '../lab/scan.ts';
 import { runCli } from '../helpers/cli.js';
 
 /**
@@ -44,28 +44,6 @@ async function healthy(): Promise<any> {
     await new Promise((r) => setTimeout(r, 2000));
   }
   throw new Error(`lab-prod is not healthy: ${JSON.stringify((await status()).out?.warnings)}`);
-}
-
-/** Every TCP port 1–65535 of a host, from here (the lab host stands for the internet): the ones that accept. */
-async function openPorts(ip: string, concurrency = 1500, timeoutMs = 1500): Promise<number[]> {
-  const open: number[] = [];
-  let next = 1;
-  const one = (port: number) =>
-    new Promise<void>((resolve) => {
-      const s = connect({ host: ip, port });
-      const done = (ok: boolean) => {
-        if (ok) open.push(port);
-        s.destroy();
-        resolve();
-      };
-      s.setTimeout(timeoutMs, () => done(false));
-      s.once('connect', () => done(true));
-      s.once('error', () => done(false));
-    });
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next <= 65535) await one(next++);
-  }));
-  return open.sort((a, b) => a - b);
 }
 
 const curlEdge = (path: string, ...extra: string[]) =>
