@@ -100,7 +100,7 @@ export async function clusterStatus(pool: ExecSource, env: EnvironmentConfig, no
     if (r.status === 'rejected') throw r.reason;
     return r.value;
   });
-  return summarize(env.name, env.nodes, probes);
+  return summarize(env.name, env.nodes, probes, { synchronous: env.synchronous });
 }
 
 /**

@@ -14,10 +14,20 @@ export function clockSkewCertain(m: Pick<MemberStatus, 'clockSkewMs' | 'sshMs'>)
   return Math.abs(m.clockSkewMs) - (m.sshMs ?? 0) / 2 > CLOCK_SKEW_WARN_MS;
 }
 
+/**
+ * Synchronous replication with no synchronous standby (it was lost, or Patroni has not yet picked
+ * one after a failover): writes go on (synchronous_mode_strict is off) but are acknowledged before
+ * any standby has them — what a failover then loses.
+ */
+function synchronousWarnings(synchronous: boolean | undefined, leader: string | null, replicas: MemberStatus[]): string[] {
+  if (!synchronous || leader === null || replicas.some((m) => m.role === 'sync_standby')) return [];
+  return ['synchronous replication is on, but no member is the synchronous standby: commits are acknowledged asynchronously until one streams again'];
+}
+
 const lagOf = (lag: number | string | undefined): number | null => (typeof lag === 'number' ? lag : lag === undefined ? 0 : null);
 
 /** Turns the per-node probes into the cluster's status: leader, quorum, agreement, warnings, exit code. */
-export function summarize(environment: string, nodes: NodeConfig[], probes: NodeProbe[]): ClusterStatus {
+export function summarize(environment: string, nodes: NodeConfig[], probes: NodeProbe[], opts: { synchronous?: boolean } = {}): ClusterStatus {
   const warnings: string[] = [];
   const members: MemberStatus[] = probes.map((p) => p.member);
   const views = probes.flatMap((p) => (p.cluster ? [p.cluster] : []));
@@ -80,6 +90,7 @@ export function summarize(environment: string, nodes: NodeConfig[], probes: Node
     const missing = patroniNodes.filter((n) => n.name !== leader && !replicas.some((r) => r.name === n.name)).map((n) => n.name);
     if (missing.length > 0 && !warnings.some((w) => missing.some((x) => w.startsWith(`${x}`)))) warnings.push(`not a replica: ${missing.join(', ')}`);
   }
+  warnings.push(...synchronousWarnings(opts.synchronous, leader, replicas));
   const healthy = leader !== null && warnings.length === 0 && allStreaming && quorum;
   return {
     environment,

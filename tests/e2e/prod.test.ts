@@ -7,7 +7,7 @@ import { readEnvFile } from '../../dist/config/env-file.js';
 import { SshPool } from '../../dist/ssh/pool.js';
 import { LAB_PROD_ENV_FILE, LAB_PROD_HOST, LAB_PROD_INVENTORY, NODES, REPO, containerName } from '../lab/config.ts';
 import { canReach, wipeStack } from '../lab/faults.ts';
-import { inNode, sh } from '../lab/run.ts';
+import { inNode, sh, waitFor } from '../lab/run.ts';
 import { openPorts } from '../lab/scan.ts';
 import { runCli } from '../helpers/cli.js';
 
@@ -145,6 +145,29 @@ describe('the prod profile (lab-prod) from bare nodes', () => {
       expect(r.probes[1].acknowledgedWrites).toBeGreaterThan(10);
     }, 420_000);
   }
+
+  it('losing every standby keeps writes going (synchronous_mode_strict off), and status says commits are now asynchronous', async () => {
+    const leader = (await healthy()).leader as string;
+    const replicas = NODES.filter((n) => n.name !== leader);
+    const patroni = (how: 'stop' | 'start') => Promise.all(replicas.map((n) => inNode(containerName(n.name), ['docker', how, 'twincigo-patroni-1'])));
+    await patroni('stop');
+    try {
+      const c = await pool.get(config().nodes.find((n) => n.name === leader)!);
+      // a commit may wait for the lost standby until Patroni's next loop lets the leader go on alone
+      await waitFor('a prompt commit with no standby', async () => {
+        const t = Date.now();
+        const r = await c.exec(psqlQueryCommand(5000, 'create table if not exists e2e_sync (x int); insert into e2e_sync values (1)'), { timeoutMs: 30_000 });
+        return r.code === 0 && Date.now() - t < 2000;
+      }, 60_000, 500);
+      const st = await status();
+      expect(st.code).toBe(3);
+      expect(st.out.warnings).toContain('synchronous replication is on, but no member is the synchronous standby: commits are acknowledged asynchronously until one streams again');
+    } finally {
+      await patroni('start');
+    }
+    const back = await healthy();
+    expect(back.members.filter((m: { role: string }) => m.role === 'sync_standby')).toHaveLength(1);
+  }, 300_000);
 
   it('deploy: a changed PostgreSQL parameter reaches every member, no member restarted', async () => {
     await healthy();

@@ -49,6 +49,18 @@ describe('status summary', () => {
     expect(s.warnings).toEqual([]);
   });
 
+  it('synchronous replication without a synchronous standby (lost, or not yet picked after a failover) → degraded, named', () => {
+    const withSync = view('a', { b: { role: 'sync_standby' } });
+    const ok = summarize('lab', nodes, [probe('a', { cluster: withSync }), probe('b', { cluster: withSync }), probe('c', { cluster: withSync })], { synchronous: true });
+    expect(ok).toMatchObject({ healthy: true, exitCode: 0 });
+    expect(ok.members[1]).toMatchObject({ name: 'b', role: 'sync_standby' });
+    const lost = summarize('lab', nodes, [probe('a'), probe('b'), probe('c')], { synchronous: true });
+    expect(lost.exitCode).toBe(3);
+    expect(lost.warnings).toEqual(['synchronous replication is on, but no member is the synchronous standby: commits are acknowledged asynchronously until one streams again']);
+    // asynchronous environments have no synchronous standby by design
+    expect(summarize('lab', nodes, [probe('a'), probe('b'), probe('c')], { synchronous: false }).warnings).toEqual([]);
+  });
+
   it('an unreachable replica → degraded (3), shown unreachable, etcd 2/3 still has quorum', () => {
     const s = summarize('lab', nodes, [probe('a', { cluster: view('a', { c: { state: 'stopped' } }) }), probe('b'), probe('c', { reachable: false })]);
     expect(s.exitCode).toBe(3);
