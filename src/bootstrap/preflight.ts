@@ -8,7 +8,7 @@ import type { NodeFacts } from './preflight-probe.js';
 export const ROLE_PORTS: Partial<Record<Role, { service: string; ports: number[] }>> = {
   etcd: { service: 'etcd', ports: [2379, 2380] },
   patroni: { service: 'patroni', ports: [5432, 8008] },
-  haproxy: { service: 'haproxy', ports: [5000, 5001, 7000] },
+  haproxy: { service: 'haproxy', ports: [5000, 5001, 7000, 8405] },
 };
 
 export const LIMITS = {

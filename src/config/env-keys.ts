@@ -58,7 +58,11 @@ export const ENV_KEYS: Record<Role, EnvKey[]> = {
 /** Keys not declared above are still treated as secret when their name says so. */
 const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|PASSPHRASE|PRIVATE|_KEY|^KEY)$/i;
 
+/** Optional values that are secrets all the same: a webhook URL is its own credential. */
+export const OPTIONAL_SECRETS = ['ALERT_WEBHOOK_URL', 'ALERT_SMTP_PASSWORD'] as const;
+
 export function isSecretKey(key: string): boolean {
+  if ((OPTIONAL_SECRETS as readonly string[]).includes(key)) return true;
   for (const keys of Object.values(ENV_KEYS)) {
     const found = keys.find((k) => k.key === key);
     if (found) return found.secret;
@@ -88,6 +92,7 @@ export function keysFor(roles: readonly Role[], profile: Profile): Map<string, {
 export const OPTIONAL_SETTINGS = [
   'ADDITIONAL_REDIRECT_URLS', 'BACKEND_LOG_LEVEL', 'BACKEND_PORT', 'DISABLE_SIGNUP', 'ENABLE_EMAIL_AUTOCONFIRM',
   'ENABLE_EMAIL_SIGNUP', 'ETCD_SCHEME', 'GRAFANA_PORT', 'JWT_EXPIRY', 'KONG_HTTP_PORT', 'PGRST_DB_SCHEMAS', 'POSTGRES_PRELOAD_LIBRARIES',
+  'ALERT_WEBHOOK_KIND', 'ALERT_EMAIL_TO', 'ALERT_SMTP_FROM', 'ALERT_SMTP_SMARTHOST', 'ALERT_SMTP_USERNAME',
   'PUBLIC_HOST', 'REDIS_HOST', 'STORAGE_BACKEND', 'STORAGE_REGION', 'STORAGE_S3_BUCKET', 'STORAGE_S3_ENDPOINT', 'STORAGE_S3_PROTOCOL', 'TLS_ISSUER',
   // image references (pinned): one per service
   'ALERTMANAGER_IMAGE', 'AUTH_IMAGE', 'CADDY_IMAGE', 'ETCD_IMAGE', 'GRAFANA_IMAGE', 'HAPROXY_IMAGE', 'IMGPROXY_IMAGE', 'KONG_IMAGE',
@@ -102,4 +107,4 @@ export const RENDERED_KEYS = [
 ] as const;
 
 /** Every key an env file may hold. */
-export const KNOWN_KEYS: ReadonlySet<string> = new Set([...Object.values(ENV_KEYS).flat().map((k) => k.key), ...OPTIONAL_SETTINGS]);
+export const KNOWN_KEYS: ReadonlySet<string> = new Set([...Object.values(ENV_KEYS).flat().map((k) => k.key), ...OPTIONAL_SETTINGS, ...OPTIONAL_SECRETS]);

@@ -16,7 +16,7 @@ export function renderGated(env: EnvironmentConfig, nodes: NodeConfig[], values:
   const refusedKinds = ['invalid', 'placeholder', 'weak', ...(env.profile === 'prod' ? ['unpinned'] : [])];
   const refused = envProblems(env, values, nodes).filter((x) => refusedKinds.includes(x.kind)).map((p) => p.message);
   const { bundles, problems } = renderAll(env, nodes, values, opts);
-  const missing = problems.filter((p) => / is missing — /.test(p));
+  const missing = [...problems.filter((p) => / is missing — /.test(p)), ...envProblems(env, values, nodes).filter((x) => x.kind === 'missing' && x.key === 'ALERT_WEBHOOK_URL').map((x) => x.message)];
   const resources = problems.filter((p) => !missing.includes(p));
   const all = [...missing, ...refused, ...resources];
   if (all.length > 0) throw new ConfigError(`environment ${env.name} (${values.file})`, all);

@@ -2,6 +2,7 @@ import { isSecretKey, keysFor } from '../config/env-keys.js';
 import { missingKeys, type EnvValues } from '../config/env-file.js';
 import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
 import { namesRegistry } from '../bootstrap/images.js';
+import { alertReceivers } from '../stack/alertmanager-config.js';
 import { imageKeysFor } from '../stack/compose-files.js';
 import { PLACEHOLDER } from './generate.js';
 import { checkSupabaseKey } from './jwt.js';
@@ -29,6 +30,16 @@ function prodImageProblems(nodes: NodeConfig[], v: Record<string, string>): EnvP
     if (value === '') out.push({ key, kind: 'unpinned', message: `${key} is not set: prod runs images pinned by digest, and the default ${fallback || '(none)'} is a tag — set ${key}=<image>@sha256:<digest>` });
     else if (!/@sha256:[0-9a-f]{64}$/.test(value)) out.push({ key, kind: 'unpinned', message: `${key}=${value} is not pinned by digest: prod runs <image>@sha256:<digest> (docker buildx imagetools inspect <image> shows it)` });
     else if (key === 'PATRONI_IMAGE' && !namesRegistry(value)) out.push({ key, kind: 'unpinned', message: `${key}=${value} names no registry: our Patroni image is pulled only from the registry CI pushes it to (registry.example.com/…), never by a bare public name` });
+  }
+  return out;
+}
+
+/** Alerts must reach someone in prod: a webhook and/or email, each complete. */
+function receiverProblems(profile: string, v: Record<string, string>): EnvProblem[] {
+  const { receivers, problems } = alertReceivers(v);
+  const out: EnvProblem[] = problems.map((message) => ({ key: /ALERT_[A-Z_]+/.exec(message)?.[0] ?? 'ALERT_WEBHOOK_URL', kind: 'invalid', message }));
+  if (profile === 'prod' && !receivers.webhook && !receivers.email && problems.length === 0) {
+    out.push({ key: 'ALERT_WEBHOOK_URL', kind: 'missing', message: 'no alert receiver: prod alerts would reach no one — set ALERT_WEBHOOK_URL (ALERT_WEBHOOK_KIND slack|discord|webhook) and/or ALERT_EMAIL_TO, ALERT_SMTP_FROM, ALERT_SMTP_SMARTHOST' });
   }
   return out;
 }
@@ -70,6 +81,7 @@ export function envProblems(env: EnvironmentConfig, values: EnvValues, nodes: No
     if (why) problems.push({ key, kind: 'invalid', message: `${key} ${why}; regenerate it: twincigo secrets init --env ${env.name} --rotate ${key}` });
   }
   if (env.profile === 'prod') problems.push(...prodImageProblems(nodes, v));
+  if (nodes.some((n) => n.roles.includes('monitoring'))) problems.push(...receiverProblems(env.profile, v));
   for (const [key, value] of Object.entries(v)) {
     if (!key.endsWith('_IMAGE') || value === '' || (env.profile === 'prod' && problems.some((p) => p.key === key))) continue;
     const tag = /:([^/:@]+)$/.exec(value)?.[1];

@@ -8,6 +8,7 @@ import { COMPOSE_DIR, composeFilesFor } from './compose-files.js';
 import { haproxyConfig } from './haproxy-config.js';
 import { patroniConfig } from './patroni-config.js';
 import { prometheusConfig } from './prometheus-config.js';
+import { alertmanagerConfig, alertReceivers } from './alertmanager-config.js';
 import { checkFits, limitsOverride, scaleLimits, serviceLimits, sizeFactors } from './resources.js';
 import { etcdTimings } from './timings.js';
 
@@ -112,8 +113,12 @@ export function renderNode(env: EnvironmentConfig, node: NodeConfig, values: Env
     if (prod) files.push(staticConfig('Caddyfile'));
   }
   if (node.roles.includes('monitoring')) {
-    files.push(staticConfig('grafana-datasources.yml'));
-    if (prod) files.push(file('config/prometheus/prometheus.yml', prometheusConfig(env.nodes)), staticConfig('alerts.yml', 'prometheus'), staticConfig('alertmanager.yml', 'alertmanager'));
+    // dev: Loki only; prod: Prometheus and Loki, and the cluster dashboard
+    files.push(prod ? { ...staticConfig('grafana-datasources.prod.yml'), path: 'config/grafana-datasources.yml' } : staticConfig('grafana-datasources.yml'));
+    if (prod) files.push(staticConfig('grafana-dashboards.yml'), file('config/dashboards/twincigo-cluster.json', readFileSync(`${COMPOSE_DIR}config/dashboards/twincigo-cluster.json`, 'utf8')));
+    if (prod) files.push(file('config/prometheus/prometheus.yml', prometheusConfig(env.nodes)), staticConfig('alerts.yml', 'prometheus'));
+    // the receivers' URL and passwords: a secret file (Alertmanager runs as root to read it)
+    if (prod) files.push(file('config/alertmanager/alertmanager.yml', alertmanagerConfig(alertReceivers(values.values).receivers), true));
   }
   files.push(file('.env', nodeEnv(env, node, values, opts), true));
   return { node: node.name, files, composeFiles };

@@ -46,6 +46,13 @@ listen stats
   stats refresh 10s
   stats auth "admin:\${HAPROXY_STATS_PASSWORD}"
 
+# Prometheus's view of the backends (HAProxy's built-in exporter); the firewall keeps it to the nodes
+frontend metrics
+  mode http
+  bind *:8405
+  http-request use-service prometheus-exporter if { path /metrics }
+  no log
+
 listen primary
   bind *:5000
   option httpchk GET /primary

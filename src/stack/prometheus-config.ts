@@ -5,7 +5,7 @@ import type { NodeConfig } from '../config/model.js';
 export function prometheusConfig(nodes: NodeConfig[]): string {
   const on = (role: string, port: number) => nodes.filter((n) => n.roles.includes(role as never)).map((n) => ({ targets: [`${n.privateAddress}:${port}`], labels: { node: n.name } }));
   const doc = {
-    global: { scrape_interval: '30s', evaluation_interval: '30s' },
+    global: { scrape_interval: '15s', evaluation_interval: '15s' },
     rule_files: ['/etc/prometheus/alerts.yml'],
     alerting: { alertmanagers: [{ static_configs: [{ targets: ['alertmanager:9093'] }] }] },
     scrape_configs: [
@@ -13,6 +13,7 @@ export function prometheusConfig(nodes: NodeConfig[]): string {
       { job_name: 'etcd', static_configs: on('etcd', 2379) },
       { job_name: 'node', static_configs: on('patroni', 9100) },
       { job_name: 'postgres', static_configs: on('patroni', 9187) },
+      { job_name: 'haproxy', static_configs: on('haproxy', 8405) },
     ],
   };
   return `# Rendered by twincigo; do not edit on the node.\n${stringify(doc)}`;

@@ -11,6 +11,8 @@ export const CONFIG_RELOAD: ReadonlyArray<{ file: string; service: string; how: 
   { file: 'config/patroni/patroni.yml', service: 'patroni', how: { signal: 'HUP' }, why: 'Patroni reloads; PostgreSQL parameters that need a restart show as pending restart' },
   { file: 'config/kong.yml', service: 'kong', how: 'restart', why: 'declarative config is read at start' },
   { file: 'config/grafana-datasources.yml', service: 'grafana', how: 'restart', why: 'provisioning is read at start' },
+  { file: 'config/grafana-dashboards.yml', service: 'grafana', how: 'restart', why: 'provisioning is read at start' },
+  { file: 'config/dashboards/twincigo-cluster.json', service: 'grafana', how: 'restart', why: 'provisioned dashboards are read at start' },
   { file: 'config/prometheus/prometheus.yml', service: 'prometheus', how: { signal: 'HUP' }, why: 'Prometheus reloads on SIGHUP' },
   { file: 'config/prometheus/alerts.yml', service: 'prometheus', how: { signal: 'HUP' }, why: 'rule files reload with the config' },
   { file: 'config/alertmanager/alertmanager.yml', service: 'alertmanager', how: { signal: 'HUP' }, why: 'Alertmanager reloads on SIGHUP' },

@@ -1,6 +1,7 @@
 import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
 import { servicesFor } from '../stack/compose-files.js';
 import { summarize } from './summary.js';
+import { alertsCommand, criticalWarnings, parseAlerts, type FiringAlert } from './alerts.js';
 import { EXIT, TwincigoError, errorMessage } from '../errors.js';
 import { isOperatorSide, type SshError } from '../ssh/errors.js';
 import type { NodeExec } from '../ssh/persist/kept.js';
@@ -100,7 +101,27 @@ export async function clusterStatus(pool: ExecSource, env: EnvironmentConfig, no
     if (r.status === 'rejected') throw r.reason;
     return r.value;
   });
-  return summarize(env.name, env.nodes, probes, { synchronous: env.synchronous });
+  const alerts = await firingAlerts(pool, env, nodes, timeoutMs);
+  const status = summarize(env.name, env.nodes, probes, { synchronous: env.synchronous });
+  if (alerts === undefined) return status;
+  const critical = criticalWarnings(alerts ?? []);
+  if (alerts === null) status.warnings.push('Alertmanager did not answer: firing alerts unknown');
+  status.warnings.push(...critical);
+  const healthy = status.healthy && critical.length === 0 && alerts !== null;
+  return { ...status, alerts, healthy, exitCode: status.exitCode === 0 && !healthy ? 3 : status.exitCode };
+}
+
+/** Alertmanager's active alerts, asked on the monitoring node; undefined where the profile runs none (dev). */
+async function firingAlerts(pool: ExecSource, env: EnvironmentConfig, nodes: readonly NodeConfig[], timeoutMs: number): Promise<FiringAlert[] | null | undefined> {
+  const mon = nodes.find((n) => servicesFor(n.roles, env.profile).includes('alertmanager'));
+  if (!mon) return undefined;
+  try {
+    const res = await (await pool.get(mon)).exec(alertsCommand(), { timeoutMs });
+    return res.code === 0 ? parseAlerts(res.stdout) : null;
+  } catch (err) {
+    if (isOperatorSide(err)) throw err;
+    return null;
+  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { FiringAlert } from './alerts.js';
 /** The stable shape of `twincigo status --json` (documented in docs/commands.md). */
 export interface ContainerStatus {
   service: string;
@@ -38,6 +39,8 @@ export interface ClusterStatus {
   failoverReady: boolean;
   warnings: string[];
   members: MemberStatus[];
+  /** Alertmanager's active alerts (prod: the monitoring node); null when there is none to ask or it did not answer. */
+  alerts?: FiringAlert[] | null;
 }
 
 /** What one node's Patroni says of the cluster. */

@@ -24,5 +24,8 @@ export function statusTable(s: ClusterStatus, paint: { ok: (t: string) => string
     );
   }
   if (s.warnings.length > 0) lines.push('', ...s.warnings.map((w) => paint.warn(`! ${w}`)));
+  if (s.alerts && s.alerts.length > 0) {
+    lines.push('', 'Firing alerts (Alertmanager):', ...s.alerts.map((a) => `  ${a.severity.padEnd(8)} ${a.name}${a.node ? ` on ${a.node}` : ''} since ${a.since.slice(0, 19).replace('T', ' ')} — ${a.summary}`));
+  } else if (s.alerts) lines.push('', 'Firing alerts (Alertmanager): none');
   return lines.join('\n');
 }

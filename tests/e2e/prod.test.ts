@@ -1,11 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { psqlQueryCommand } from '../../dist/cluster/psql.js';
 import { loadConfig } from '../../dist/config/load.js';
 import { readEnvFile } from '../../dist/config/env-file.js';
 import { SshPool } from '../../dist/ssh/pool.js';
-import { LAB_PROD_ENV_FILE, LAB_PROD_HOST, LAB_PROD_INVENTORY, NODES, REPO, containerName } from '../lab/config.ts';
+import { LAB_ALERT_RECEIVER, LAB_PROD_ENV_FILE, LAB_PROD_HOST, LAB_PROD_INVENTORY, NODES, REPO, containerName } from '../lab/config.ts';
 import { canReach, wipeStack } from '../lab/faults.ts';
 import { inNode, sh, waitFor } from '../lab/run.ts';
 import { openPorts } from '../lab/scan.ts';
@@ -49,11 +50,31 @@ async function healthy(): Promise<any> {
 const curlEdge = (path: string, ...extra: string[]) =>
   sh('curl', ['-sS', '--max-time', '10', '--resolve', `${LAB_PROD_HOST}:443:${hil.ip}`, '--resolve', `${LAB_PROD_HOST}:80:${hil.ip}`, '--cacert', `${REPO}.lab/lab-prod-ca.crt`, '-w', '\n%{http_code}', ...extra, `https://${LAB_PROD_HOST}${path}`], { reject: false });
 
+/** The webhook receiver lab-prod's Alertmanager sends to (ALERT_WEBHOOK_URL, Alertmanager's JSON): every notification, timed. */
+interface Notification { at: number; status: string; alerts: Array<{ status: string; labels: Record<string, string> }> }
+const notifications: Notification[] = [];
+const receiver = createServer((req, res) => {
+  let body = '';
+  req.on('data', (d) => (body += d));
+  req.on('end', () => {
+    if (req.url === LAB_ALERT_RECEIVER.path) notifications.push({ at: Date.now(), ...JSON.parse(body) });
+    res.writeHead(200).end();
+  });
+});
+/** The first notification after `since` carrying the alert in that status. */
+const notified = (since: number, alertname: string, status: 'firing' | 'resolved', node?: string) =>
+  waitFor(`${alertname}${node ? ` on ${node}` : ''} ${status} at the webhook`, async () =>
+    notifications.find((n) => n.at >= since && n.alerts.some((a) => a.status === status && a.labels.alertname === alertname && (!node || a.labels.node === node))), 240_000, 500);
+const mon = containerName(NODES.find((n) => n.roles.includes('monitoring'))!.name);
+const promQuery = async (q: string) => (await inNode(mon, ['docker', 'exec', 'twincigo-prometheus-1', 'promtool', 'query', 'instant', 'http://127.0.0.1:9090', q])).stdout.trim();
+
 beforeAll(async () => {
+  await new Promise<void>((resolve) => receiver.listen(LAB_ALERT_RECEIVER.port, LAB_ALERT_RECEIVER.host, resolve));
   await wipeStack();
 }, 300_000);
 
 afterAll(async () => {
+  receiver.close();
   await pool.closeAll();
   await wipeStack();
 }, 300_000);
@@ -132,6 +153,55 @@ describe('the prod profile (lab-prod) from bare nodes', () => {
     expect((await s3('PUT', '/another-bucket')).stdout).toBe('403');
     expect((await s3('GET', '/supabase-storage/e2e.txt', 'wrong-secret-0000000000')).stdout).toBe('403');
   }, 120_000);
+
+  it('alerting: nothing fires on a healthy cluster (Prometheus up 2 minutes, every target up); status lists no alert', async () => {
+    await healthy();
+    const started = Date.parse((await inNode(mon, ['docker', 'inspect', '-f', '{{.State.StartedAt}}', 'twincigo-prometheus-1'])).stdout.trim());
+    const left = started + 130_000 - Date.now();
+    if (left > 0) await new Promise((r) => setTimeout(r, left));
+    // Patroni, etcd, HAProxy, node and postgres exporters on three nodes
+    expect(await promQuery('count(up == 1)')).toMatch(/^\{\} => 15 @/);
+    expect(await promQuery('ALERTS{alertstate="firing"}')).toBe('');
+    const s = await status();
+    expect(s.out.alerts).toEqual([]);
+  }, 300_000);
+
+  it("alerting: a replica's Patroni killed → PatroniMemberDown (critical) reaches the webhook within 2 minutes, status shows it; restored → resolved", async () => {
+    const leader = (await healthy()).leader as string;
+    const replica = NODES.find((n) => n.name !== leader)!;
+    const t0 = Date.now();
+    await inNode(containerName(replica.name), ['docker', 'kill', 'twincigo-patroni-1']);
+    try {
+      const fired = await notified(t0, 'PatroniMemberDown', 'firing', replica.name);
+      expect(fired.at - t0).toBeLessThan(120_000);
+      process.stderr.write(`[e2e] PatroniMemberDown notified ${((fired.at - t0) / 1000).toFixed(1)} s after the kill\n`);
+      const s = await status();
+      expect(s.code).toBe(3);
+      expect(s.out.alerts).toContainEqual(expect.objectContaining({ name: 'PatroniMemberDown', severity: 'critical', node: replica.name }));
+    } finally {
+      await inNode(containerName(replica.name), ['docker', 'start', 'twincigo-patroni-1']);
+    }
+    const t1 = Date.now();
+    const resolved = await notified(t1, 'PatroniMemberDown', 'resolved', replica.name);
+    process.stderr.write(`[e2e] PatroniMemberDown resolved ${((resolved.at - t1) / 1000).toFixed(1)} s after the restart\n`);
+    await healthy();
+  }, 400_000);
+
+  it('alerting: the leader killed → PatroniLeaderChanged notified after the failover, and resolved', async () => {
+    const leader = (await healthy()).leader as string;
+    const t0 = Date.now();
+    await inNode(containerName(leader), ['docker', 'kill', 'twincigo-patroni-1']);
+    try {
+      await waitFor('a new leader', async () => { const s = await status(); return s.out?.leader && s.out.leader !== leader; }, 120_000, 1000);
+    } finally {
+      await inNode(containerName(leader), ['docker', 'start', 'twincigo-patroni-1']);
+    }
+    const fired = await notified(t0, 'PatroniLeaderChanged', 'firing');
+    process.stderr.write(`[e2e] PatroniLeaderChanged notified ${((fired.at - t0) / 1000).toFixed(1)} s after the leader was killed\n`);
+    expect(fired.at - t0).toBeLessThan(120_000);
+    await notified(fired.at, 'PatroniLeaderChanged', 'resolved');
+    await healthy();
+  }, 400_000);
 
   for (const scenario of ['kill-leader', 'stop-leader', 'switchover', 'node-down', 'partition'] as const) {
     it(`failover-test ${scenario} with synchronous replication: no acknowledged write lost on either side`, async () => {

@@ -45,4 +45,6 @@ export const LAB_PROD_INVENTORY = `${REPO}twincigo.lab-prod.yml`;
 export const LAB_PROD_ENV_FILE = `${REPO}env/.env.lab-prod`;
 /** The public name lab-prod's edge answers for (Caddy's internal CA signs it; tests resolve it to lab-hil-1). */
 export const LAB_PROD_HOST = 'app.lab-prod.test';
+/** Where lab-prod's Alertmanager sends notifications: a webhook receiver a test runs on the lab host (the network's gateway). */
+export const LAB_ALERT_RECEIVER = { host: NETWORK.gateway, port: 19093, path: '/alerts' };
 export const LAB_STATE = `${LAB_DIR}/state.json`;

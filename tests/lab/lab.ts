@@ -1,6 +1,6 @@
 /** lab:up, lab:down, lab:status — composed from images.ts and nodes.ts. */
 import { existsSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
-import { CACHE_DIR, LAB_ENV_FILE, LAB_INVENTORY, LAB_KNOWN_HOSTS, LAB_PROD_ENV_FILE, LAB_PROD_HOST, LAB_PROD_INVENTORY, LAB_STATE, NODES, PREFIX, REGISTRY, containerName } from './config.ts';
+import { CACHE_DIR, LAB_ALERT_RECEIVER, LAB_ENV_FILE, LAB_INVENTORY, LAB_KNOWN_HOSTS, LAB_PROD_ENV_FILE, LAB_PROD_HOST, LAB_PROD_INVENTORY, LAB_STATE, NODES, PREFIX, REGISTRY, containerName } from './config.ts';
 import { baseImage, buildImage, pushImage, standInImage, type StandIn } from './images.ts';
 import { ensureDockerd, ensureLabKey, ensureNetwork, ensureRegistry, leftovers, removeAll, startNode, waitForNode, writeKnownHosts } from './nodes.ts';
 import { writeEnvFile, writeInventory } from './inventory.ts';
@@ -115,6 +115,9 @@ export async function labUp(log: Log, opts: { prod?: boolean } = {}): Promise<La
       TLS_ISSUER: 'internal',
       ACME_EMAIL: 'ops@twincigo.example',
       MINIO_ROOT_USER: 'twincigo-admin',
+      // Alertmanager's own JSON, to a receiver the alerting test runs on the lab host
+      ALERT_WEBHOOK_URL: `http://${LAB_ALERT_RECEIVER.host}:${LAB_ALERT_RECEIVER.port}${LAB_ALERT_RECEIVER.path}`,
+      ALERT_WEBHOOK_KIND: 'webhook',
     }, 'lab-prod');
   }
   const state: LabState = {

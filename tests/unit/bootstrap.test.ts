@@ -103,7 +103,7 @@ describe('preflight judgement', () => {
 
 describe('firewall', () => {
   it('protects the ports of the node\'s roles', () => {
-    expect(clusterPorts(nodes[0]!)).toEqual([2379, 2380, 5000, 5001, 5432, 7000, 8008]);
+    expect(clusterPorts(nodes[0]!)).toEqual([2379, 2380, 5000, 5001, 5432, 7000, 8008, 8405]);
   });
 
   it('two chains of their own (INPUT and DOCKER-USER): loopback, Docker bridges, established, the nodes, the public ports; every other new TCP connection dropped', () => {
@@ -149,7 +149,7 @@ describe('firewall', () => {
     expect(fw.script).toContain('iptables -C DOCKER-USER -j TWINCIGO-DOCKER 2>/dev/null || iptables -I DOCKER-USER 1 -j TWINCIGO-DOCKER');
     expect(fw.script).toContain('ip6tables -C DOCKER-USER -j TWINCIGO-DOCKER 2>/dev/null || ip6tables -I DOCKER-USER 1 -j TWINCIGO-DOCKER');
     expect(fw.script).toContain('ip6tables-restore --noflush');
-    expect(fw.script).toContain('ufw allow from 10.0.0.3 proto tcp to any port 2379,2380,5000,5001,5432,7000,8008 comment twincigo');
+    expect(fw.script).toContain('ufw allow from 10.0.0.3 proto tcp to any port 2379,2380,5000,5001,5432,7000,8008,8405 comment twincigo');
     expect(render(applyFirewallCommand('/opt/t'))).toMatch(/^sh -c .* sh \/opt\/t\/firewall\.sh '\[Unit\]/);
   });
 });

@@ -11,6 +11,7 @@ import { checkFits, parseCompose, serviceLimits } from '../../src/stack/resource
 import { imageKeysFor } from '../../src/stack/compose-files.js';
 import { PATRONI_TIMINGS, etcdTimings } from '../../src/stack/timings.js';
 import { signSupabaseKey } from '../../src/secrets/jwt.js';
+import { isSecretKey } from '../../src/config/env-keys.js';
 
 const node = (name: string, ip: string, roles: NodeConfig['roles']): NodeConfig => ({ name, host: `203.0.113.${ip.split('.')[3]}`, privateAddress: ip, roles, nosync: false, ssh: {} });
 const nodes = [
@@ -56,7 +57,7 @@ const values = (extra: Record<string, string> = {}): EnvValues => ({
   file: '/x/.env.dev',
   exists: true,
   problems: [],
-  values: { ...SECRETS, DASHBOARD_USERNAME: 'supabase', SITE_URL: 'https://app', API_EXTERNAL_URL: 'https://api', BACKEND_IMAGE: 'ghcr.io/twincigo/backend:1.2.3', MINIO_ROOT_USER: 'twincigo', ACME_EMAIL: 'ops@twincigo.example', ...PINNED, ...extra },
+  values: { ...SECRETS, DASHBOARD_USERNAME: 'supabase', SITE_URL: 'https://app', API_EXTERNAL_URL: 'https://api', BACKEND_IMAGE: 'ghcr.io/twincigo/backend:1.2.3', MINIO_ROOT_USER: 'twincigo', ACME_EMAIL: 'ops@twincigo.example', ALERT_WEBHOOK_URL: 'https://hooks.slack.example/services/T0/B0/x', ...PINNED, ...extra },
 });
 
 describe('timings', () => {
@@ -202,9 +203,9 @@ describe('per-node bundles', () => {
     expect(ash1.content).toContain(`REDIS_PASSWORD=${SECRETS.REDIS_PASSWORD}`);
     expect(ash1.content).toMatch(/^ETCD_INITIAL_CLUSTER_STATE=existing$/m);
   });
-  it('every other file is 0644 and free of secret values', () => {
+  it('every other file (but alertmanager.yml, which holds the receivers secrets) is 0644 and free of secret values', () => {
     for (const n of nodes) {
-      for (const f of renderNode(envOf('prod'), n, values()).files.filter((x) => x.path !== '.env')) {
+      for (const f of renderNode(envOf('prod'), n, values()).files.filter((x) => x.path !== '.env' && x.path !== 'config/alertmanager/alertmanager.yml')) {
         expect(f.secret).toBe(false);
         for (const v of Object.values(SECRETS)) expect(f.content, `${n.name}:${f.path}`).not.toContain(v);
       }
@@ -267,6 +268,19 @@ describe('prod images', () => {
     ]));
     expect(problems).toHaveLength(3);
     expect(() => renderEnvironment(envOf('dev'), nodes, v)).not.toThrow();
+  });
+});
+
+describe('alertmanager.yml', () => {
+  it('rendered for the monitoring node from the env file, a 0600 secret; the webhook URL in no .env and never with the other settings', () => {
+    const env = { ...envOf('prod'), nodes: prodNodes() };
+    const url = 'https://hooks.slack.example/services/T0/B0/secret-path';
+    const bundles = renderEnvironment(env, env.nodes, values({ ALERT_WEBHOOK_URL: url }));
+    const am = bundles.find((b) => b.node === 'ash-2')!.files.find((f) => f.path === 'config/alertmanager/alertmanager.yml')!;
+    expect(am).toMatchObject({ mode: 0o600, secret: true });
+    expect(am.content).toContain(`api_url: ${url}`);
+    for (const b of bundles) expect(b.files.find((f) => f.path === '.env')!.content).not.toContain('secret-path');
+    expect(isSecretKey('ALERT_WEBHOOK_URL')).toBe(true);
   });
 });
 

@@ -4,6 +4,7 @@ import type { NodeProbe } from '../../src/status/collect.js';
 import { parseProbe } from '../../src/status/probe.js';
 import { clockSkewCertain, summarize } from '../../src/status/summary.js';
 import { settledStatus } from '../../src/status/settle.js';
+import { criticalWarnings, parseAlerts } from '../../src/status/alerts.js';
 import { statusTable } from '../../src/status/table.js';
 
 const roles: NodeConfig['roles'] = ['etcd', 'patroni', 'haproxy'];
@@ -27,6 +28,23 @@ function probe(name: string, o: Partial<{ reachable: boolean; role: string; prim
     etcdLeaderId: 'id-a',
   };
 }
+
+describe('firing alerts', () => {
+  it("amtool's JSON → alerts, critical first; each critical one a reason for degraded; not JSON → unknown", () => {
+    const out = JSON.stringify([
+      { labels: { alertname: 'ReplicationLagHigh', severity: 'warning', node: 'b' }, annotations: { summary: 'Replica b is more than 16 MB behind the leader' }, startsAt: '2026-11-30T08:00:00Z' },
+      { labels: { alertname: 'PatroniMemberDown', severity: 'critical', node: 'c' }, annotations: { summary: 'Patroni on c does not answer' }, startsAt: '2026-11-30T08:01:00Z' },
+    ]);
+    const alerts = parseAlerts(out)!;
+    expect(alerts.map((a) => [a.name, a.severity, a.node])).toEqual([['PatroniMemberDown', 'critical', 'c'], ['ReplicationLagHigh', 'warning', 'b']]);
+    expect(criticalWarnings(alerts)).toEqual(['alert PatroniMemberDown firing on c: Patroni on c does not answer']);
+    expect(parseAlerts('[]')).toEqual([]);
+    expect(parseAlerts('Error: connection refused')).toBeNull();
+    const s = { ...summarize('lab', nodes, [probe('a'), probe('b'), probe('c')]), alerts };
+    const plain = { ok: (t: string) => t, bad: (t: string) => t, warn: (t: string) => t };
+    expect(statusTable(s, plain)).toMatch(/Firing alerts \(Alertmanager\):\n  critical PatroniMemberDown on c since 2026-11-30 08:01:00 — Patroni on c does not answer\n  warning  ReplicationLagHigh on b/);
+  });
+});
 
 describe('status summary', () => {
   it('clock skew: warned only when it exceeds 1 s even at the near end of the ±rtt/2 uncertainty', () => {
