@@ -59,11 +59,12 @@ export function capacityOf(env: Pick<EnvironmentConfig, 'profile' | 'nodeSize'>)
   return { cpus: size.cpus, usableMiB: size.memoryMiB - Math.round(ref.reserveMiB * sizeFactors(env).memory) };
 }
 
-/** Scaled limits, rounded down (cpus to 0.01, memory to 1 MiB) so their sum still fits. */
+/** Scaled limits, rounded down (cpus to 0.01, at least 0.05; memory to 1 MiB, at least 32) — the fit check then judges the sum. */
 export function scaleLimits(limits: ServiceLimits[], f: { cpus: number; memory: number }): ServiceLimits[] {
   return limits.map((l) => ({
     ...l,
-    cpus: l.cpus === null ? null : Math.max(0.01, Math.floor(l.cpus * f.cpus * 100 + 1e-6) / 100),
+    // never below what a Go or Python service needs to start in reasonable time
+    cpus: l.cpus === null ? null : Math.max(0.05, Math.floor(l.cpus * f.cpus * 100 + 1e-6) / 100),
     memoryMiB: l.memoryMiB === null ? null : Math.max(32, Math.floor(l.memoryMiB * f.memory + 1e-6)),
   }));
 }
