@@ -53,16 +53,16 @@ export const probeContainer = (run: string) => `twincigo-probe-${run}`;
  * running Patroni container, the password handed over by name (`-e NAME`), never in an argument.
  */
 const LAUNCH = [
-  'run="$1"; shift',
+  'name="$1"; shift',
   `img=$(docker inspect -f '{{.Config.Image}}' ${containerName('patroni')}) || exit 1`,
   `PATRONI_SUPERUSER_PASSWORD=$(docker exec ${containerName('patroni')} printenv PATRONI_SUPERUSER_PASSWORD) || exit 1`,
   'export PATRONI_SUPERUSER_PASSWORD',
-  'exec docker run --rm --name "twincigo-probe-$run" --network host -e PATRONI_SUPERUSER_PASSWORD --entrypoint sh "$img" -c "$@"',
+  'exec docker run --rm --name "$name" --network host -e PATRONI_SUPERUSER_PASSWORD --entrypoint sh "$img" -c "$@"',
 ].join('\n');
 
 export function writeProbeCommand(run: string, intervalSec = 0.1, maxSec = 600): Command {
   if (!/^[a-z0-9]+$/.test(run)) throw new Error(`bad probe run id ${run}`);
-  return root('sh', '-c', LAUNCH, 'sh', run, SCRIPT, 'sh', run, String(intervalSec), String(maxSec));
+  return root('sh', '-c', LAUNCH, 'sh', probeContainer(run), SCRIPT, 'sh', run, String(intervalSec), String(maxSec));
 }
 
 /** The stop file, or — when the container is already gone (its node crashed) — nothing to do. */

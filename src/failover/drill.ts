@@ -251,7 +251,7 @@ const measureStep = (d: Drill, out: { result?: DrillResult }, maxOutageSeconds: 
       probeSide(t.colocatedNode.name, 'colocated', st.colocated!, outside),
     ]);
     const lost = probes.reduce((n, p) => n + p.lostWrites, 0);
-    const members = await patroniMembers(await probeConn(d));
+    const members = await patroniMembers(outside);
     const firstOnNew = events(d).find((e) => e.kind === 'w' && e.ok && e.atMs >= st.faultAt && e.addr === addrOf(d, st.newLeader ?? ''))?.atMs;
     const failures: string[] = [];
     if (w.outageSeconds > maxOutageSeconds) failures.push(`write outage ${w.outageSeconds}s > ${maxOutageSeconds}s`);

@@ -14,9 +14,10 @@ import { renderAll, type NodeBundle, type RenderOptions } from '../stack/bundle.
 export function renderGated(env: EnvironmentConfig, nodes: NodeConfig[], values: EnvValues, opts: RenderOptions = {}): NodeBundle[] {
   // prod also refuses an image not pinned by digest (dev only warns, in env check)
   const refusedKinds = ['invalid', 'placeholder', 'weak', ...(env.profile === 'prod' ? ['unpinned'] : [])];
-  const refused = envProblems(env, values, nodes).filter((x) => refusedKinds.includes(x.kind)).map((p) => p.message);
+  const found = envProblems(env, values, nodes);
+  const refused = found.filter((x) => refusedKinds.includes(x.kind)).map((p) => p.message);
   const { bundles, problems } = renderAll(env, nodes, values, opts);
-  const missing = [...problems.filter((p) => / is missing — /.test(p)), ...envProblems(env, values, nodes).filter((x) => x.kind === 'missing' && x.key === 'ALERT_WEBHOOK_URL').map((x) => x.message)];
+  const missing = [...problems.filter((p) => / is missing — /.test(p)), ...found.filter((x) => x.kind === 'missing' && x.key === 'ALERT_WEBHOOK_URL').map((x) => x.message)];
   const resources = problems.filter((p) => !missing.includes(p));
   const all = [...missing, ...refused, ...resources];
   if (all.length > 0) throw new ConfigError(`environment ${env.name} (${values.file})`, all);

@@ -94,15 +94,16 @@ export function renderNode(env: EnvironmentConfig, node: NodeConfig, values: Env
   }
   const f = sizeFactors(env);
   const sized = f.cpus !== 1 || f.memory !== 1;
-  const limits = serviceLimits(files.filter((x) => composeFiles.includes(x.path)));
+  const profileLimits = serviceLimits(files.filter((x) => composeFiles.includes(x.path)));
+  const limits = sized ? scaleLimits(profileLimits, f) : profileLimits;
   if (sized) {
     // another node size than the profile's: every limit scaled to it, in a file of its own
-    files.push(file('limits.yml', limitsOverride(scaleLimits(limits, f), env)));
+    files.push(file('limits.yml', limitsOverride(limits, env)));
     composeFiles.push('limits.yml');
   }
   if (node.roles.includes('patroni')) {
     // PostgreSQL's memory follows the container's limit, as the compose files set it
-    const limit = (sized ? scaleLimits(limits, f) : limits).find((l) => l.service === 'patroni')?.memoryMiB ?? undefined;
+    const limit = limits.find((l) => l.service === 'patroni')?.memoryMiB ?? undefined;
     files.push(file('config/patroni/patroni.yml', patroniConfig(env, node, values.values, limit)));
     files.push(...patroniImageFiles());
   }
@@ -115,10 +116,16 @@ export function renderNode(env: EnvironmentConfig, node: NodeConfig, values: Env
   if (node.roles.includes('monitoring')) {
     // dev: Loki only; prod: Prometheus and Loki, and the cluster dashboard
     files.push(prod ? { ...staticConfig('grafana-datasources.prod.yml'), path: 'config/grafana-datasources.yml' } : staticConfig('grafana-datasources.yml'));
-    if (prod) files.push(staticConfig('grafana-dashboards.yml'), file('config/dashboards/twincigo-cluster.json', readFileSync(`${COMPOSE_DIR}config/dashboards/twincigo-cluster.json`, 'utf8')));
-    if (prod) files.push(file('config/prometheus/prometheus.yml', prometheusConfig(env.nodes)), staticConfig('alerts.yml', 'prometheus'));
-    // the receivers' URL and passwords: a secret file (Alertmanager runs as root to read it)
-    if (prod) files.push(file('config/alertmanager/alertmanager.yml', alertmanagerConfig(alertReceivers(values.values).receivers), true));
+    if (prod) {
+      files.push(
+        staticConfig('grafana-dashboards.yml'),
+        file('config/dashboards/twincigo-cluster.json', readFileSync(`${COMPOSE_DIR}config/dashboards/twincigo-cluster.json`, 'utf8')),
+        file('config/prometheus/prometheus.yml', prometheusConfig(env.nodes)),
+        staticConfig('alerts.yml', 'prometheus'),
+        // the receivers' URL and passwords: a secret file (Alertmanager runs as root to read it)
+        file('config/alertmanager/alertmanager.yml', alertmanagerConfig(alertReceivers(values.values).receivers), true),
+      );
+    }
   }
   files.push(file('.env', nodeEnv(env, node, values, opts), true));
   return { node: node.name, files, composeFiles };

@@ -94,6 +94,9 @@ export async function probeNode(pool: ExecSource, node: NodeConfig, baseDir: str
 
 /** Probes the nodes in parallel and summarizes: what `twincigo status` shows, and bootstrap's report. */
 export async function clusterStatus(pool: ExecSource, env: EnvironmentConfig, nodes: readonly NodeConfig[], timeoutMs: number): Promise<ClusterStatus> {
+  // Alertmanager is asked alongside the probes, not after them
+  const asked = firingAlerts(pool, env, nodes, timeoutMs);
+  asked.catch(() => undefined);
   const settled = await Promise.allSettled(nodes.map((n) => probeNode(pool, n, env.baseDir, servicesFor(n.roles, env.profile), timeoutMs)));
   const ours = settled.flatMap((r) => (r.status === 'rejected' && isOperatorSide(r.reason) ? [r.reason as SshError] : []));
   if (ours.length > 0) throw operatorSideError(ours);
@@ -101,7 +104,7 @@ export async function clusterStatus(pool: ExecSource, env: EnvironmentConfig, no
     if (r.status === 'rejected') throw r.reason;
     return r.value;
   });
-  const alerts = await firingAlerts(pool, env, nodes, timeoutMs);
+  const alerts = await asked;
   const status = summarize(env.name, env.nodes, probes, { synchronous: env.synchronous });
   if (alerts === undefined) return status;
   const critical = criticalWarnings(alerts ?? []);

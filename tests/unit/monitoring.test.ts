@@ -36,10 +36,11 @@ describe('alerting rules (promtool)', () => {
     const r = run('promtool', ['test', 'rules', `${REPO}tests/unit/prometheus/alerts.test.yml`]);
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('SUCCESS');
-    // every alert of the rule file appears in the tests
+    // every alert of the rule file is expected to fire in some scenario
     const rules = [...readFileSync(`${REPO}compose/config/alerts.yml`, 'utf8').matchAll(/- alert: (\w+)/g)].map((m) => m[1]);
     const tests = readFileSync(`${REPO}tests/unit/prometheus/alerts.test.yml`, 'utf8');
-    for (const a of rules) expect(tests).toMatch(new RegExp(`exp_labels:\\n(?:.*\\n)*?.*alertname: ${a}|alertname: ${a}\\n        exp_alerts:\\n`));
+    expect(rules.length).toBeGreaterThan(5);
+    for (const a of rules) expect(tests, a).toMatch(new RegExp(`alertname: ${a}\\n        exp_alerts:\\n`));
   });
 
   it('promtool check rules, and check config on the rendered prometheus.yml', () => {

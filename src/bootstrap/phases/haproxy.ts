@@ -5,7 +5,7 @@ import { steadily, waitUntil } from '../../cluster/wait.js';
 import { isConverged, type BootstrapRun } from '../bootstrap-run.js';
 import { CONVERGED, WAITS, conn, has, upStep, type Ctx } from '../steps.js';
 
-/** Longer than HAProxy's checks take to mark a server down (fall 2 × inter 1 s): the routing is HAProxy's, not its start-up default. */
+/** Longer than HAProxy's checks take to mark a server down (fall 2 × inter ≤ 1 s): the routing is HAProxy's, not its start-up default. */
 export const HAPROXY_SETTLE_MS = 3000;
 
 /** 7. HAProxy on every node (one at a time on a running cluster): :5000 must reach the leader. */

@@ -36,7 +36,7 @@ export function servicesPhase(run: BootstrapRun): Phase<NodeConfig>[] {
 function minioStep(run: BootstrapRun): Step<NodeConfig> {
   return {
     title: "MinIO: storage's bucket and its own access key",
-    when: (n) => servicesFor(['storage'].filter((r) => n.roles.includes(r as Role)) as Role[], run.env.profile).includes('minio'),
+    when: (n) => n.roles.includes('storage') && servicesFor(['storage'], run.env.profile).includes('minio'),
     skip: ({ node }: Ctx) => (isConverged(run, node) ? CONVERGED : false),
     timeoutMs: 60_000,
     run: async ({ node }: Ctx) => (await (await conn(run, node)).run(minioSetupCommand(), { timeoutMs: 50_000 })).stdout.trim(),
