@@ -5,7 +5,8 @@
 #   debootstrap     builds the lab's Debian base image offline (no container registry here)
 #   iproute2        ss, used by the SSH jump host test
 #   sudo            the SSH tests of a non-root user with and without passwordless sudo
-#   prometheus, prometheus-alertmanager   promtool and amtool: the unit tests check and test
+#   prometheus, prometheus-alertmanager, prometheus-blackbox-exporter   promtool, amtool and the
+#                   blackbox exporter's --config.check: the unit tests check and test
 #                   the rendered alerting rules and Alertmanager configs (the services are not started)
 # It is idempotent: packages already present are not reinstalled.
 set -euo pipefail
@@ -13,7 +14,7 @@ if [ "$(id -u)" != 0 ]; then
   echo "setup-machine.sh: run as root (sudo $0)" >&2
   exit 2
 fi
-PACKAGES=(openssh-server openssh-client sudo docker.io debootstrap iproute2 ca-certificates prometheus prometheus-alertmanager)
+PACKAGES=(openssh-server openssh-client sudo docker.io debootstrap iproute2 ca-certificates prometheus prometheus-alertmanager prometheus-blackbox-exporter)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

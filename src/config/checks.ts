@@ -1,4 +1,4 @@
-import { MIN_MEMBERS, ROLES, type Role } from './roles.js';
+import { IMPLIED_ROLES, MIN_MEMBERS, ROLES, type Role } from './roles.js';
 import { formatPath } from './path.js';
 
 type Raw = Record<string, unknown>;
@@ -49,7 +49,7 @@ function checkEnvironment(envName: string, env: Raw, nodes: unknown[], problems:
     const min = MIN_MEMBERS[role];
     if (min !== undefined && count < min) {
       problems.push(`${at('nodes')}: role "${role}" needs at least ${min} nodes, found ${count}`);
-    } else if (count === 0 && !skipped.has(role)) {
+    } else if (count === 0 && !skipped.has(role) && !IMPLIED_ROLES[role]) {
       problems.push(`${at('nodes')}: no node has role "${role}" (give it to a node, or list it in ${at('skipRoles')})`);
     }
   }

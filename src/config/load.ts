@@ -9,6 +9,7 @@ import { formatPath } from './path.js';
 import { inventorySchema, type EnvironmentSpec, type InventorySpec } from './schema.js';
 import { DEFAULT_BASE_DIR, DEFAULT_RTT_MS, type Config, type EnvironmentConfig, type MigrationsConfig } from './model.js';
 import { selectNodes } from './select.js';
+import { withImpliedRoles } from './roles.js';
 
 export interface Inventory {
   file: string;
@@ -100,6 +101,7 @@ export function resolveEnvironment(inv: Inventory, name: string): EnvironmentCon
   }
   if (addressProblems.length > 0) throw new ConfigError(inv.file, addressProblems);
   const profile = spec.profile ?? (name === 'prod' ? 'prod' : 'dev');
+  const envRoles = new Set(spec.nodes.flatMap((n) => n.roles));
   const leader = spec.initialLeader ?? spec.nodes.find((n) => n.roles.includes('patroni'))?.name ?? '';
   return {
     name,
@@ -116,7 +118,7 @@ export function resolveEnvironment(inv: Inventory, name: string): EnvironmentCon
       host: n.host,
       // the cluster address: always an IP (checked above)
       privateAddress: n.privateAddress ?? n.host,
-      roles: [...new Set(n.roles)],
+      roles: withImpliedRoles(n.roles, envRoles),
       nosync: n.nosync ?? false,
       ssh: { ...inv.spec.ssh, ...spec.ssh, ...n.ssh },
     })),

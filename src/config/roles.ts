@@ -8,8 +8,21 @@ export const ROLES = [
   'storage',
   'backend',
   'monitoring',
+  'logs',
 ] as const;
 export type Role = (typeof ROLES)[number];
+
+/**
+ * Roles no inventory lists: every node carries them while the environment has the role they serve.
+ * `logs` is the log agent that ships the node's container logs to Loki on the monitoring node.
+ */
+export const IMPLIED_ROLES: Partial<Record<Role, Role>> = { logs: 'monitoring' };
+
+/** A node's roles with the implied ones added (the inventory's order kept, duplicates dropped). */
+export function withImpliedRoles(roles: readonly Role[], envRoles: ReadonlySet<Role>): Role[] {
+  const implied = (Object.entries(IMPLIED_ROLES) as Array<[Role, Role]>).filter(([, serves]) => envRoles.has(serves)).map(([r]) => r);
+  return [...new Set([...roles, ...implied])];
+}
 
 /** Roles whose members form a quorum / replica set: they need at least this many nodes. */
 export const MIN_MEMBERS: Partial<Record<Role, number>> = { etcd: 3, patroni: 3 };

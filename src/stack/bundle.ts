@@ -4,10 +4,11 @@ import { isSecretKey, keysFor } from '../config/env-keys.js';
 import { missingKeys, type EnvValues } from '../config/env-file.js';
 import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
 import { ROLES } from '../config/roles.js';
+import { alloyConfig } from './alloy-config.js';
 import { COMPOSE_DIR, composeFilesFor } from './compose-files.js';
 import { haproxyConfig } from './haproxy-config.js';
 import { patroniConfig } from './patroni-config.js';
-import { prometheusConfig } from './prometheus-config.js';
+import { blackboxConfig, prometheusConfig, type EdgeProbe } from './prometheus-config.js';
 import { alertmanagerConfig, alertReceivers } from './alertmanager-config.js';
 import { checkFits, limitsOverride, scaleLimits, serviceLimits, sizeFactors } from './resources.js';
 import { etcdTimings } from './timings.js';
@@ -82,6 +83,12 @@ export function bundleDigest(bundle: NodeBundle): string {
   return createHash('sha256').update(lines.join('\n')).digest('hex');
 }
 
+/** The edge (prod: Caddy on the Supabase node) as the monitoring node probes it; the defaults are compose's. */
+function edgeOf(env: EnvironmentConfig, v: Record<string, string>): EdgeProbe | undefined {
+  const node = env.nodes.find((n) => n.roles.includes('supabase'));
+  return node && { node, publicHost: v.PUBLIC_HOST || 'app.twincigo.com', issuer: v.TLS_ISSUER || v.ACME_EMAIL || '' };
+}
+
 /** Renders one node. Throws ConfigError (exit 2) naming node, role and key when something is missing. */
 export function renderNode(env: EnvironmentConfig, node: NodeConfig, values: EnvValues, opts: RenderOptions = {}): NodeBundle {
   const files: BundleFile[] = [];
@@ -113,14 +120,18 @@ export function renderNode(env: EnvironmentConfig, node: NodeConfig, values: Env
     files.push(staticConfig('kong.yml'));
     if (prod) files.push(staticConfig('Caddyfile'));
   }
+  if (node.roles.includes('logs')) files.push(file('config/alloy/config.alloy', alloyConfig(env, node)));
   if (node.roles.includes('monitoring')) {
     // dev: Loki only; prod: Prometheus and Loki, and the cluster dashboard
+    files.push(staticConfig('loki.yml'));
     files.push(prod ? { ...staticConfig('grafana-datasources.prod.yml'), path: 'config/grafana-datasources.yml' } : staticConfig('grafana-datasources.yml'));
     if (prod) {
+      const edge = edgeOf(env, values.values);
       files.push(
         staticConfig('grafana-dashboards.yml'),
         file('config/dashboards/twincigo-cluster.json', readFileSync(`${COMPOSE_DIR}config/dashboards/twincigo-cluster.json`, 'utf8')),
-        file('config/prometheus/prometheus.yml', prometheusConfig(env.nodes)),
+        file('config/prometheus/prometheus.yml', prometheusConfig(env.nodes, edge)),
+        ...(edge ? [file('config/blackbox.yml', blackboxConfig(edge))] : []),
         staticConfig('alerts.yml', 'prometheus'),
         // the receivers' URL and passwords: a secret file (Alertmanager runs as root to read it)
         file('config/alertmanager/alertmanager.yml', alertmanagerConfig(alertReceivers(values.values).receivers), true),

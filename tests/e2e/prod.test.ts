@@ -159,8 +159,9 @@ describe('the prod profile (lab-prod) from bare nodes', () => {
     const started = Date.parse((await inNode(mon, ['docker', 'inspect', '-f', '{{.State.StartedAt}}', 'twincigo-prometheus-1'])).stdout.trim());
     const left = started + 130_000 - Date.now();
     if (left > 0) await new Promise((r) => setTimeout(r, left));
-    // Patroni, etcd, HAProxy, node and postgres exporters on three nodes
-    expect(await promQuery('count(up == 1)')).toMatch(/^\{\} => 15 @/);
+    // Patroni, etcd, HAProxy, node and postgres exporters on three nodes, and the edge's probe
+    expect(await promQuery('count(up == 1)')).toMatch(/^\{\} => 16 @/);
+    expect(await promQuery('probe_success{job="edge"}')).toMatch(/^probe_success\{.*node="lab-hil-1".*\} => 1 @/);
     expect(await promQuery('ALERTS{alertstate="firing"}')).toBe('');
     const s = await status();
     expect(s.out.alerts).toEqual([]);
@@ -202,6 +203,31 @@ describe('the prod profile (lab-prod) from bare nodes', () => {
     await notified(fired.at, 'PatroniLeaderChanged', 'resolved');
     await healthy();
   }, 400_000);
+
+  it('alerting: the edge stopped → EdgeDown (critical) at the webhook; started → resolved', async () => {
+    await healthy();
+    const t0 = Date.now();
+    await inNode(containerName(hil.name), ['docker', 'stop', 'twincigo-caddy-1']);
+    try {
+      const fired = await notified(t0, 'EdgeDown', 'firing', hil.name);
+      process.stderr.write(`[e2e] EdgeDown notified ${((fired.at - t0) / 1000).toFixed(1)} s after Caddy stopped\n`);
+      expect(fired.at - t0).toBeLessThan(120_000);
+    } finally {
+      await inNode(containerName(hil.name), ['docker', 'start', 'twincigo-caddy-1']);
+    }
+    await notified(Date.now(), 'EdgeDown', 'resolved', hil.name);
+    await healthy();
+  }, 400_000);
+
+  it("logs: every node's services in Loki, labelled with their node", async () => {
+    const q = (query: string) =>
+      inNode(mon, ['curl', '-sS', '--max-time', '5', `http://${NODES.find((n) => n.roles.includes('monitoring'))!.ip}:3100/loki/api/v1/query_range?limit=5&query=${encodeURIComponent(query)}`]);
+    for (const n of NODES) {
+      for (const service of ['patroni', 'etcd', 'node-exporter']) {
+        await waitFor(`${service} of ${n.name} in Loki`, async () => JSON.parse((await q(`{env="${ENV}", node="${n.name}", service="${service}"}`)).stdout).data.result.length > 0, 60_000, 1000);
+      }
+    }
+  }, 300_000);
 
   for (const scenario of ['kill-leader', 'stop-leader', 'switchover', 'node-down', 'partition'] as const) {
     it(`failover-test ${scenario} with synchronous replication: no acknowledged write lost on either side`, async () => {

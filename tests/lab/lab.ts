@@ -16,11 +16,15 @@ const SERVICE_IMAGES: Record<string, string> = {
   POSTGRES_EXPORTER_IMAGE: 'postgres-exporter',
   NODE_EXPORTER_IMAGE: 'node-exporter',
   BACKEND_IMAGE: 'backend',
+  // no Debian package: stand-ins that read the real configs (log shipping, tests/e2e/logs.test.ts)
+  LOKI_IMAGE: 'standin-loki',
+  ALLOY_IMAGE: 'standin-alloy',
 };
-/** The prod profile's own services (`lab:up -- --prod`): Debian's Caddy and Alertmanager, and MinIO's stand-in. */
+/** The prod profile's own services (`lab:up -- --prod`): Debian's Caddy, Alertmanager and blackbox exporter, and MinIO's stand-in. */
 const PROD_IMAGES: Record<string, string> = {
   CADDY_IMAGE: 'caddy',
   ALERTMANAGER_IMAGE: 'alertmanager',
+  BLACKBOX_EXPORTER_IMAGE: 'blackbox-exporter',
   MINIO_IMAGE: 'standin-minio',
 };
 /** Stand-ins (no Debian package exists): the port and health path each real service answers on. */
@@ -34,7 +38,6 @@ export const STAND_INS: Array<StandIn & { env: string }> = [
   { env: 'META_IMAGE', service: 'meta', port: 8080, health: '/health' },
   { env: 'STUDIO_IMAGE', service: 'studio', port: 3000, health: '/api/profile' },
   { env: 'GRAFANA_IMAGE', service: 'grafana', port: 3000, health: '/api/health' },
-  { env: 'LOKI_IMAGE', service: 'loki', port: 3100, health: '/ready' },
 ];
 
 async function pool<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
@@ -74,7 +77,7 @@ export async function labUp(log: Log, opts: { prod?: boolean } = {}): Promise<La
   const built = await step('lab images', async () => {
     const [node, registry, python] = await pool(['node', 'registry', 'python'], 3, (n) => buildImage(n, base, log));
     const names = [...Object.values(SERVICE_IMAGES), ...(opts.prod ? Object.values(PROD_IMAGES) : [])];
-    const service = await pool(names, 3, (n) => buildImage(n, ['patroni', 'backend', 'standin-minio'].includes(n) ? python! : base, log));
+    const service = await pool(names, 3, (n) => buildImage(n, ['patroni', 'backend', 'standin-minio', 'standin-loki', 'standin-alloy'].includes(n) ? python! : base, log));
     const standin = await buildImage('standin', python!, log);
     const standIns = await pool(STAND_INS, 3, (s) => standInImage(s, standin));
     return { node: node!, registry: registry!, service: Object.fromEntries(names.map((n, i) => [n, service[i]!])), standIns };

@@ -7,7 +7,7 @@ import { parse, stringify } from 'yaml';
 import type { EnvironmentConfig, NodeConfig } from '../../src/config/model.js';
 import { envProblems } from '../../src/secrets/check.js';
 import { alertmanagerConfig, alertReceivers } from '../../src/stack/alertmanager-config.js';
-import { prometheusConfig } from '../../src/stack/prometheus-config.js';
+import { blackboxConfig, prometheusConfig } from '../../src/stack/prometheus-config.js';
 import { REPO } from '../helpers/cli.js';
 
 /**
@@ -29,6 +29,7 @@ const nodes = [
   node('ash-1', '10.0.0.2', ['etcd', 'patroni', 'haproxy', 'backend', 'redis']),
   node('ash-2', '10.0.0.3', ['etcd', 'patroni', 'haproxy', 'monitoring']),
 ];
+const edge = (issuer: string) => ({ node: nodes[0]!, publicHost: 'api.twincigo.example', issuer });
 const env = (profile: 'dev' | 'prod'): EnvironmentConfig => ({ name: profile, profile, baseDir: '/opt/t', envFile: '/x', initialLeader: 'hil-1', rttMs: 70, synchronous: profile === 'prod', postgresParameters: {}, nodes });
 
 describe('alerting rules (promtool)', () => {
@@ -48,9 +49,31 @@ describe('alerting rules (promtool)', () => {
     expect(rules.status, rules.stdout + rules.stderr).toBe(0);
     // the rendered file names its rules at the container's path: checked here beside a copy
     writeFileSync(join(tmp, 'alerts.yml'), readFileSync(`${REPO}compose/config/alerts.yml`));
-    writeFileSync(join(tmp, 'prometheus.yml'), prometheusConfig(nodes).replace('/etc/prometheus/alerts.yml', join(tmp, 'alerts.yml')));
-    const cfg = run('promtool', ['check', 'config', join(tmp, 'prometheus.yml')]);
-    expect(cfg.status, cfg.stdout + cfg.stderr).toBe(0);
+    for (const e of [undefined, edge('acme@twincigo.example')]) {
+      writeFileSync(join(tmp, 'prometheus.yml'), prometheusConfig(nodes, e).replace('/etc/prometheus/alerts.yml', join(tmp, 'alerts.yml')));
+      const cfg = run('promtool', ['check', 'config', join(tmp, 'prometheus.yml')]);
+      expect(cfg.status, cfg.stdout + cfg.stderr).toBe(0);
+    }
+  });
+
+  it("the edge probe: scraped through the blackbox exporter with the URL as its target; the exporter's own --config.check accepts its module", () => {
+    const doc = parse(prometheusConfig(nodes, edge('acme@twincigo.example'))) as any;
+    const job = doc.scrape_configs.find((j: any) => j.job_name === 'edge');
+    expect(job.static_configs).toEqual([{ targets: ['https://10.0.0.1/api/health'], labels: { node: 'hil-1', issuer: 'acme' } }]);
+    expect(job.relabel_configs.at(-1)).toEqual({ target_label: '__address__', replacement: 'blackbox:9115' });
+    expect(parse(prometheusConfig(nodes, edge('internal'))).scrape_configs.at(-1).static_configs[0].labels.issuer).toBe('internal');
+    for (const issuer of ['acme@twincigo.example', 'internal']) {
+      const file = join(tmp, `blackbox-${issuer}.yml`);
+      writeFileSync(file, blackboxConfig(edge(issuer)));
+      const r = run('prometheus-blackbox-exporter', ['--config.check', `--config.file=${file}`]);
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      // a public certificate is verified; Caddy's internal CA is not in the exporter's trust store
+      expect((parse(readFileSync(file, 'utf8')) as any).modules.edge.http.tls_config).toEqual({ server_name: 'api.twincigo.example', insecure_skip_verify: issuer === 'internal' });
+    }
+    // the check can fail: a misspelt option is refused
+    const bad = join(tmp, 'blackbox-bad.yml');
+    writeFileSync(bad, blackboxConfig(edge('internal')).replace('fail_if_not_ssl', 'fail_if_no_ssl'));
+    expect(run('prometheus-blackbox-exporter', ['--config.check', `--config.file=${bad}`]).status).not.toBe(0);
   });
 });
 

@@ -18,6 +18,8 @@ const GROUPS: Array<{ title: string; roles: Role[] }> = [
   { title: 'Supabase', roles: ['supabase'] },
   { title: 'backend', roles: ['backend'] },
   { title: 'monitoring', roles: ['monitoring'] },
+  // after Loki: the agents' first pushes find it up
+  { title: 'log agent', roles: ['logs'] },
 ];
 
 /** 9. The rest of the stack, health-gated (`compose up --wait`). */
@@ -29,7 +31,7 @@ export function servicesPhase(run: BootstrapRun): Phase<NodeConfig>[] {
     const up = upStep(run, `${g.title}: compose up --wait ${all.join(' ')}`, servicesOf(g.roles), WAITS.services, (n) => servicesOf(g.roles)(n).length > 0);
     return g.title === 'storage' && all.includes('minio') ? [up, minioStep(run)] : [up];
   });
-  return [{ title: 'Services (exporters, Redis, storage, Supabase, backend, monitoring)', steps }];
+  return [{ title: 'Services (exporters, Redis, storage, Supabase, backend, monitoring, log agent)', steps }];
 }
 
 /** MinIO (prod): the bucket and storage's own key, limited to it — never the root user. Idempotent. */
