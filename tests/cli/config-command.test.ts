@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, runCli } from '../helpers/cli.js';
@@ -106,10 +106,14 @@ describe('twincigo config check', () => {
   });
 
   it('the shipped inventory: dev is valid, prod says to fill in its hosts (placeholders, not garbage)', async () => {
-    const res = await runCli(['config', 'check']);
+    // the shipped file alone, copied: a working tree's lab inventories (twincigo.lab*.yml beside it) are not shipped
+    const shipped = join(tmp.dir, 'shipped');
+    mkdirSync(shipped);
+    copyFileSync(`${REPO}twincigo.yml`, join(shipped, 'twincigo.yml'));
+    const res = await runCli(['config', 'check', '-c', join(shipped, 'twincigo.yml')]);
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/configuration: 1 problem\n  - prod: fill in the prod hosts: environments\.prod\.nodes\[0\]\.host, environments\.prod\.nodes\[1\]\.host, environments\.prod\.nodes\[2\]\.host still hold a placeholder\n/);
-    const render = await runCli(['render', '--env', 'prod']);
+    const render = await runCli(['render', '--env', 'prod', '-c', join(shipped, 'twincigo.yml')]);
     expect(render.code).toBe(2);
     expect(render.stderr).toContain('fill in the prod hosts');
   });
