@@ -175,7 +175,8 @@ describe('twincigo bootstrap on the lab', () => {
     const out = JSON.parse(res.stdout);
     expect(out.changes).toEqual({ 'lab-hil-1': [], 'lab-ash-1': ['1 image shipped', 'started twincigo-redis-1'], 'lab-ash-2': [] });
     const images = out.steps.filter((st: { phase: string; node: string }) => st.phase === 'Images (shipped over SSH)' && st.node === 'lab-ash-1');
-    expect(images.map((st: { message: string }) => st.message)).toEqual(['1 shipped, 4 present']);
+    // etcd, patroni, haproxy, backend, alloy present; redis shipped
+    expect(images.map((st: { message: string }) => st.message)).toEqual(['1 shipped, 5 present']);
     const localId = (await sh('docker', ['image', 'inspect', '-f', '{{.Id}}', local])).stdout.trim();
     expect((await inNode(containerName('lab-ash-1'), ['docker', 'image', 'inspect', '-f', '{{.Id}}', redis])).stdout.trim()).toBe(localId);
     const after = await containerStates();
@@ -193,7 +194,7 @@ describe('twincigo bootstrap on the lab', () => {
       expect(res.stderr).toMatch(/lab-ash-1: backend: compose up --wait backend \[FAILED: backend did not come up: .*(address already in use|port is already allocated)/);
       expect(res.stderr).toContain('── lab-ash-1: last log lines of backend ──');
       expect(res.stderr).not.toMatch(/STARTED\] \[[\d:]+\] Record/);
-      expect(res.stderr).toMatch(/error: Services \(exporters, Redis, storage, Supabase, backend, monitoring\) failed on 1 of 3 nodes/);
+      expect(res.stderr).toMatch(/error: Services \(exporters, Redis, storage, Supabase, backend, monitoring, log agent\) failed on 1 of 3 nodes/);
     } finally {
       writeFileSync(LAB_ENV_FILE, saved, { mode: 0o600 });
     }

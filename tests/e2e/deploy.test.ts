@@ -174,13 +174,15 @@ describe('twincigo deploy', () => {
     writeFileSync(LAB_INVENTORY, saved.inventory.replace(/^( {4}rttMs: .*)$/m, '$1\n    skipRoles: [monitoring]').replace(/^ {10}- monitoring\n/m, ''));
     const off = await deployJson();
     expect(off.code, off.stderr).toBe(0);
-    expect(off.body.nodes['lab-ash-2'].orphans).toEqual(['grafana', 'loki']);
+    // with no monitoring node, no node runs the log agent either (it has no Loki to ship to)
+    expect(off.body.nodes['lab-ash-2'].orphans).toEqual(['alloy', 'grafana', 'loki']);
+    for (const n of ['lab-hil-1', 'lab-ash-1']) expect(off.body.nodes[n].orphans).toEqual(['alloy']);
     const ps = async () => (await lab.conns[2]!.run(argv('docker', 'ps', '--format', '{{.Names}}'))).stdout;
-    expect(await ps()).not.toMatch(/grafana|loki/);
+    expect(await ps()).not.toMatch(/grafana|loki|alloy/);
     writeFileSync(LAB_INVENTORY, saved.inventory);
     const on = await deployJson();
     expect(on.code, on.stderr).toBe(0);
-    expect(on.body.nodes['lab-ash-2'].recreate.sort()).toEqual(['grafana', 'loki']);
+    expect(on.body.nodes['lab-ash-2'].recreate.sort()).toEqual(['alloy', 'grafana', 'loki']);
     const back = await ps();
     expect(back).toContain('twincigo-grafana-1');
     expect(back).toContain('twincigo-loki-1');
