@@ -43,7 +43,7 @@ export function preflightPlan(run: BootstrapRun, findings: Finding[]): Plan<Node
               findings.push(...evaluate(run.env, inputs));
               run.existing = existingCluster(inputs.map((i) => i.facts));
               for (const { node, facts } of inputs) {
-                const services = servicesFor(node.roles, run.env.profile);
+                const services = servicesFor(node.roles, run.env);
                 if (facts.appliedDigest === bundleDigest(bundleOf(run, node)) && services.every((svc) => facts.ours.get(svc) === 'running')) run.converged.add(node.name);
               }
               const errors = findings.filter((f) => f.level === 'error');

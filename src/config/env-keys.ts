@@ -34,6 +34,7 @@ export const ENV_KEYS: Record<Role, EnvKey[]> = {
     secret('DASHBOARD_PASSWORD', 'Supabase studio password'),
     secret('SECRET_KEY_BASE', 'realtime secret key base'),
     secret('VAULT_ENC_KEY', 'vault encryption key'),
+    secret('PG_META_CRYPTO_KEY', "pg-meta's and Studio's key for the connection strings they keep"),
     setting('SITE_URL', 'public URL of the app'),
     setting('API_EXTERNAL_URL', 'public URL of the Supabase API'),
     setting('ACME_EMAIL', "the address Let's Encrypt writes to about the edge's certificates (Caddy)", ['prod']),
@@ -60,7 +61,7 @@ export const ENV_KEYS: Record<Role, EnvKey[]> = {
 const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|PASSPHRASE|PRIVATE|_KEY|^KEY)$/i;
 
 /** Optional values that are secrets all the same: a webhook URL is its own credential. */
-export const OPTIONAL_SECRETS = ['ALERT_WEBHOOK_URL', 'ALERT_SMTP_PASSWORD'] as const;
+export const OPTIONAL_SECRETS = ['ALERT_WEBHOOK_URL', 'ALERT_SMTP_PASSWORD', 'SMTP_PASS'] as const;
 
 export function isSecretKey(key: string): boolean {
   if ((OPTIONAL_SECRETS as readonly string[]).includes(key)) return true;
@@ -92,7 +93,9 @@ export function keysFor(roles: readonly Role[], profile: Profile): Map<string, {
  */
 export const OPTIONAL_SETTINGS = [
   'ADDITIONAL_REDIRECT_URLS', 'BACKEND_LOG_LEVEL', 'BACKEND_PORT', 'DISABLE_SIGNUP', 'ENABLE_EMAIL_AUTOCONFIRM',
-  'ENABLE_EMAIL_SIGNUP', 'ETCD_SCHEME', 'GRAFANA_PORT', 'JWT_EXPIRY', 'KONG_HTTP_PORT', 'PGRST_DB_SCHEMAS', 'POSTGRES_PRELOAD_LIBRARIES',
+  'ENABLE_EMAIL_SIGNUP', 'ENABLE_ANONYMOUS_USERS', 'ETCD_SCHEME', 'GRAFANA_PORT', 'JWT_EXPIRY', 'KONG_HTTP_PORT', 'PGRST_DB_SCHEMAS', 'POSTGRES_PRELOAD_LIBRARIES',
+  'SMTP_ADMIN_EMAIL', 'SMTP_HOST', 'SMTP_PORT', 'SMTP_USER', 'SMTP_SENDER_NAME', 'MAILER_URLPATHS_INVITE', 'MAILER_URLPATHS_CONFIRMATION',
+  'MAILER_URLPATHS_RECOVERY', 'MAILER_URLPATHS_EMAIL_CHANGE', 'PGRST_DB_MAX_ROWS', 'PGRST_DB_EXTRA_SEARCH_PATH',
   'ALERT_WEBHOOK_KIND', 'ALERT_EMAIL_TO', 'ALERT_SMTP_FROM', 'ALERT_SMTP_SMARTHOST', 'ALERT_SMTP_USERNAME',
   'PUBLIC_HOST', 'REDIS_HOST', 'STORAGE_BACKEND', 'STORAGE_REGION', 'STORAGE_S3_BUCKET', 'STORAGE_S3_ENDPOINT', 'STORAGE_S3_PROTOCOL', 'TLS_ISSUER',
   // image references (pinned): one per service

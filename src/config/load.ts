@@ -10,6 +10,7 @@ import { inventorySchema, type EnvironmentSpec, type InventorySpec } from './sch
 import { DEFAULT_BASE_DIR, DEFAULT_RTT_MS, type Config, type EnvironmentConfig, type MigrationsConfig } from './model.js';
 import { selectNodes } from './select.js';
 import { withImpliedRoles } from './roles.js';
+import { SUPABASE_SERVICES, selectionProblems, type SupabaseSelection } from './supabase-services.js';
 
 export interface Inventory {
   file: string;
@@ -99,6 +100,8 @@ export function resolveEnvironment(inv: Inventory, name: string): EnvironmentCon
   if (synchronous && mayBeSync < 2) {
     addressProblems.push(`environments.${name}: synchronous replication needs a replica that may be the synchronous standby — every member but ${mayBeSync} has nosync (drop nosync from one, or set synchronous: false)`);
   }
+  const supabase: SupabaseSelection = { services: [...new Set(spec.supabase?.services ?? SUPABASE_SERVICES)], toBackend: [...new Set(spec.supabase?.toBackend ?? [])] };
+  addressProblems.push(...selectionProblems(`environments.${name}.supabase`, supabase, spec.nodes.some((n) => n.roles.includes('backend'))));
   if (addressProblems.length > 0) throw new ConfigError(inv.file, addressProblems);
   const profile = spec.profile ?? (name === 'prod' ? 'prod' : 'dev');
   const envRoles = new Set(spec.nodes.flatMap((n) => n.roles));
@@ -112,6 +115,7 @@ export function resolveEnvironment(inv: Inventory, name: string): EnvironmentCon
     rttMs: spec.rttMs ?? DEFAULT_RTT_MS,
     synchronous,
     nodeSize: spec.nodeSize ? { cpus: spec.nodeSize.cpus, memoryMiB: Math.round(spec.nodeSize.memoryGiB * 1024) } : undefined,
+    supabase,
     postgresParameters: spec.postgres?.parameters ?? {},
     nodes: spec.nodes.map((n) => ({
       name: n.name,

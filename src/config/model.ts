@@ -1,5 +1,6 @@
 import type { SshSettings } from './schema.js';
 import type { Profile, Role } from './roles.js';
+import type { SupabaseSelection } from './supabase-services.js';
 
 /** A node of the selected environment, with inherited settings resolved. */
 export interface NodeConfig {
@@ -25,6 +26,8 @@ export interface EnvironmentConfig {
   synchronous: boolean;
   /** The nodes' size when the inventory names one; absent: the profile's (CCX13/CCX33). Limits are scaled to it. */
   nodeSize?: { cpus: number; memoryMiB: number } | undefined;
+  /** The Supabase services this environment runs, and the dropped ones routed to the backend. */
+  supabase: SupabaseSelection;
   /** PostgreSQL parameters set in the inventory, over twincigo's defaults. */
   postgresParameters: Record<string, string | number | boolean>;
   nodes: NodeConfig[];

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { hostProblem, privateAddressProblem } from './address.js';
 import { PROFILES, ROLES } from './roles.js';
+import { BACKEND_REPLACEABLE, SUPABASE_SERVICES } from './supabase-services.js';
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -52,6 +53,11 @@ export const environmentSchema = z.strictObject({
    */
   nodeSize: z.strictObject({ cpus: z.number().positive().max(512), memoryGiB: z.number().positive().max(4096) }).optional(),
   skipRoles: z.array(z.enum(ROLES)).optional(),
+  /** The Supabase services to run (default: all) and the dropped ones whose routes go to the backend. */
+  supabase: z.strictObject({
+    services: z.array(z.enum(SUPABASE_SERVICES)).optional(),
+    toBackend: z.array(z.enum(BACKEND_REPLACEABLE)).optional(),
+  }).optional(),
   /** PostgreSQL parameters over twincigo's defaults (Patroni's DCS config; deploy applies them). */
   postgres: z.strictObject({ parameters: z.record(z.string().regex(/^[a-z_][a-z0-9_.]*$/, 'must be a PostgreSQL parameter name'), z.union([z.string(), z.number(), z.boolean()])).optional() }).optional(),
   ssh: sshSettingsSchema.optional(),

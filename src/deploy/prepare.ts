@@ -119,5 +119,5 @@ async function needRestart(conn: Awaited<ReturnType<DeployRun['pool']['get']>>, 
 
 /** A rollback's compose files: the node's roles give them, in the order a render uses. */
 function composeFilesOf(run: DeployRun, node: NodeConfig): string[] {
-  return ROLES.filter((r) => node.roles.includes(r)).flatMap((r) => composeFilesFor(r, run.env.profile).map((c) => c.path));
+  return ROLES.filter((r) => node.roles.includes(r)).flatMap((r) => composeFilesFor(r, run.env).map((c) => c.path));
 }

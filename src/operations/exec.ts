@@ -40,7 +40,7 @@ export function execCommand(ctx: Session, argv: string[], o: ExecOptions): Promi
   return operate(ctx, async ({ pool, signal }) => {
     const nodes = await targets(ctx, pool, o);
     if (o.in !== undefined) {
-      const missing = nodes.filter((n) => !servicesFor(n.roles, ctx.config.env.profile).includes(o.in!)).map((n) => n.name);
+      const missing = nodes.filter((n) => !servicesFor(n.roles, ctx.config.env).includes(o.in!)).map((n) => n.name);
       if (missing.length > 0) throw new UsageError(`${o.in} does not run on ${missing.join(', ')}`);
     }
     const tty = nodes.length === 1 && Boolean(process.stdin.isTTY && process.stdout.isTTY);

@@ -8,9 +8,9 @@ import { operate } from '../session/operation.js';
 /** `twincigo logs <service>`: the service's logs from every (selected) node that runs it, each line prefixed with its node. */
 export async function logs(ctx: Session, service: string, o: LogsOptions & { grep?: string | undefined }): Promise<number> {
   const env = ctx.config.env;
-  const all = [...new Set(env.nodes.flatMap((n) => servicesFor(n.roles, env.profile)))].sort();
+  const all = [...new Set(env.nodes.flatMap((n) => servicesFor(n.roles, env)))].sort();
   if (!all.includes(service)) throw new UsageError(`no service ${service} in ${env.name}`, [`services: ${all.join(', ')}`]);
-  const nodes = ctx.config.nodes.filter((n) => servicesFor(n.roles, env.profile).includes(service));
+  const nodes = ctx.config.nodes.filter((n) => servicesFor(n.roles, env).includes(service));
   if (nodes.length === 0) throw new UsageError(`${service} does not run on ${ctx.config.nodes.map((n) => n.name).join(', ')}`);
   let grep: RegExp | undefined;
   try {

@@ -21,9 +21,9 @@ export interface EnvProblem {
  * nodes' services use is set in the env file as `name@sha256:…` (a compose default is a tag), and
  * ours (PATRONI_IMAGE) from a registry the reference names — built once by CI, never by a node.
  */
-function prodImageProblems(nodes: NodeConfig[], v: Record<string, string>): EnvProblem[] {
+function prodImageProblems(env: EnvironmentConfig, nodes: NodeConfig[], v: Record<string, string>): EnvProblem[] {
   const keys = new Map<string, string>();
-  for (const n of nodes) for (const [k, d] of imageKeysFor(n.roles, 'prod')) keys.set(k, d);
+  for (const n of nodes) for (const [k, d] of imageKeysFor(n.roles, env)) keys.set(k, d);
   const out: EnvProblem[] = [];
   for (const [key, fallback] of [...keys].sort(([a], [b]) => a.localeCompare(b))) {
     const value = v[key] ?? '';
@@ -42,6 +42,26 @@ function receiverProblems(profile: string, v: Record<string, string>): EnvProble
     out.push({ key: 'ALERT_WEBHOOK_URL', kind: 'missing', message: 'no alert receiver: prod alerts would reach no one — set ALERT_WEBHOOK_URL (ALERT_WEBHOOK_KIND slack|discord|webhook) and/or ALERT_EMAIL_TO, ALERT_SMTP_FROM, ALERT_SMTP_SMARTHOST' });
   }
   return out;
+}
+
+const isTrue = (v: string | undefined, dflt: boolean) => (v === undefined || v === '' ? dflt : /^(true|1|yes|on)$/i.test(v));
+
+/**
+ * Auth's mail: an email sign-up that must be confirmed (ENABLE_EMAIL_AUTOCONFIRM off, auth's
+ * default) needs SMTP to send the confirmation — without it nobody can ever confirm. Checked
+ * where auth runs.
+ */
+function authMailProblems(env: EnvironmentConfig, v: Record<string, string>): EnvProblem[] {
+  if (!env.supabase.services.includes('auth')) return [];
+  const signups = isTrue(v.ENABLE_EMAIL_SIGNUP, true) && !isTrue(v.DISABLE_SIGNUP, false);
+  if (!signups || isTrue(v.ENABLE_EMAIL_AUTOCONFIRM, false)) return [];
+  const missing = ['SMTP_HOST', 'SMTP_ADMIN_EMAIL'].filter((k) => !v[k]);
+  if (missing.length === 0) return [];
+  return [{
+    key: missing[0]!,
+    kind: 'missing',
+    message: `email sign-ups must be confirmed (ENABLE_EMAIL_AUTOCONFIRM is off) but auth has no SMTP to send the mail: set ${missing.join(' and ')} (with SMTP_PORT, SMTP_USER, SMTP_PASS), or ENABLE_EMAIL_AUTOCONFIRM=true (dev), or ENABLE_EMAIL_SIGNUP=false`,
+  }];
 }
 
 /** Minimum lengths of generated-quality secrets. */
@@ -80,8 +100,9 @@ export function envProblems(env: EnvironmentConfig, values: EnvValues, nodes: No
     const why = checkSupabaseKey(v[key]!, jwt, role);
     if (why) problems.push({ key, kind: 'invalid', message: `${key} ${why}; regenerate it: twincigo secrets init --env ${env.name} --rotate ${key}` });
   }
-  if (env.profile === 'prod') problems.push(...prodImageProblems(nodes, v));
+  if (env.profile === 'prod') problems.push(...prodImageProblems(env, nodes, v));
   if (nodes.some((n) => n.roles.includes('monitoring'))) problems.push(...receiverProblems(env.profile, v));
+  if (nodes.some((n) => n.roles.includes('supabase'))) problems.push(...authMailProblems(env, v));
   for (const [key, value] of Object.entries(v)) {
     if (!key.endsWith('_IMAGE') || value === '' || (env.profile === 'prod' && problems.some((p) => p.key === key))) continue;
     const tag = /:([^/:@]+)$/.exec(value)?.[1];

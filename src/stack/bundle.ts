@@ -5,6 +5,7 @@ import { missingKeys, type EnvValues } from '../config/env-file.js';
 import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
 import { ROLES } from '../config/roles.js';
 import { alloyConfig } from './alloy-config.js';
+import { kongConfig } from './kong-config.js';
 import { COMPOSE_DIR, composeFilesFor } from './compose-files.js';
 import { haproxyConfig } from './haproxy-config.js';
 import { patroniConfig } from './patroni-config.js';
@@ -94,7 +95,7 @@ export function renderNode(env: EnvironmentConfig, node: NodeConfig, values: Env
   const files: BundleFile[] = [];
   const composeFiles: string[] = [];
   for (const role of ROLES.filter((r) => node.roles.includes(r))) {
-    for (const c of composeFilesFor(role, env.profile)) {
+    for (const c of composeFilesFor(role, env)) {
       files.push(file(c.path, c.content));
       composeFiles.push(c.path);
     }
@@ -117,7 +118,8 @@ export function renderNode(env: EnvironmentConfig, node: NodeConfig, values: Env
   if (node.roles.includes('haproxy')) files.push(file('config/haproxy/haproxy.cfg', haproxyConfig(env.nodes)));
   const prod = env.profile === 'prod';
   if (node.roles.includes('supabase')) {
-    files.push(staticConfig('kong.yml'));
+    const backend = env.nodes.find((n) => n.roles.includes('backend'));
+    files.push(file('config/kong.yml', kongConfig(env, backend && `${backend.privateAddress}:8080`)));
     if (prod) files.push(staticConfig('Caddyfile'));
   }
   if (node.roles.includes('logs')) files.push(file('config/alloy/config.alloy', alloyConfig(env, node)));

@@ -52,7 +52,12 @@ export function patroniConfig(env: EnvironmentConfig, node: NodeConfig, settings
     password_encryption: 'scram-sha-256',
     shared_preload_libraries: preload,
   };
-  if (preload.split(',').includes('pgsodium')) parameters['pgsodium.getkey_script'] = '/usr/local/bin/pgsodium-getkey';
+  // what supabase/postgres's own postgresql.conf sets (Patroni writes its own): the root key's
+  // script for pgsodium and vault (one key on every node), and supautils in every session
+  const libs = preload.split(',');
+  if (libs.includes('pgsodium')) parameters['pgsodium.getkey_script'] = '/usr/local/bin/pgsodium-getkey';
+  if (libs.includes('supabase_vault')) parameters['vault.getkey_script'] = '/usr/local/bin/pgsodium-getkey';
+  if (!settings.POSTGRES_PRELOAD_LIBRARIES) parameters.session_preload_libraries = 'supautils';
   for (const [k, v] of Object.entries(env.postgresParameters ?? {})) parameters[k] = typeof v === 'boolean' ? (v ? 'on' : 'off') : v;
   const doc = {
     scope: `twincigo-${env.name}`,

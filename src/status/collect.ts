@@ -97,7 +97,7 @@ export async function clusterStatus(pool: ExecSource, env: EnvironmentConfig, no
   // Alertmanager is asked alongside the probes, not after them
   const asked = firingAlerts(pool, env, nodes, timeoutMs);
   asked.catch(() => undefined);
-  const settled = await Promise.allSettled(nodes.map((n) => probeNode(pool, n, env.baseDir, servicesFor(n.roles, env.profile), timeoutMs)));
+  const settled = await Promise.allSettled(nodes.map((n) => probeNode(pool, n, env.baseDir, servicesFor(n.roles, env), timeoutMs)));
   const ours = settled.flatMap((r) => (r.status === 'rejected' && isOperatorSide(r.reason) ? [r.reason as SshError] : []));
   if (ours.length > 0) throw operatorSideError(ours);
   const probes = settled.map((r) => {
@@ -116,7 +116,7 @@ export async function clusterStatus(pool: ExecSource, env: EnvironmentConfig, no
 
 /** Alertmanager's active alerts, asked on the monitoring node; undefined where the profile runs none (dev). */
 async function firingAlerts(pool: ExecSource, env: EnvironmentConfig, nodes: readonly NodeConfig[], timeoutMs: number): Promise<FiringAlert[] | null | undefined> {
-  const mon = nodes.find((n) => servicesFor(n.roles, env.profile).includes('alertmanager'));
+  const mon = nodes.find((n) => servicesFor(n.roles, env).includes('alertmanager'));
   if (!mon) return undefined;
   try {
     const res = await (await pool.get(mon)).exec(alertsCommand(), { timeoutMs });

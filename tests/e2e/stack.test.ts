@@ -78,20 +78,37 @@ describe('the rendered stack on the lab nodes', () => {
   });
 
   it('the Supabase SQL applies cleanly through HAProxy, twice (idempotent), skipping extensions the image lacks', async () => {
-    const sqlText = supabaseSql({ postgresPassword: password, backendPassword });
+    const sqlText = supabaseSql({ postgresPassword: password, backendPassword, jwtExpiry: '3600' });
     const first = await psqlViaHaproxy(conns[1]!, sqlText);
     const second = await psqlViaHaproxy(conns[2]!, sqlText);
     expect(second.notices).toEqual(first.notices);
+    // pgjwt is the one Supabase extension the lab's image has neither for real nor as a stand-in
     expect(first.notices.join('\n')).toMatch(/optional extension pgjwt is not available in this image: skipped/);
-    const roles = (await conns[0]!.run(sql(0, 5000, "select string_agg(rolname, ',' order by rolname) from pg_roles where rolname in ('anon','authenticated','service_role','authenticator','supabase_admin','supabase_auth_admin','supabase_storage_admin','backend')"))).stdout.trim();
-    expect(roles).toBe('anon,authenticated,authenticator,backend,service_role,supabase_admin,supabase_auth_admin,supabase_storage_admin');
-    const schemas = (await conns[0]!.run(sql(0, 5000, "select string_agg(nspname || ':' || pg_get_userbyid(nspowner), ',' order by nspname) from pg_namespace where nspname in ('auth','storage','_realtime','extensions')"))).stdout.trim();
-    expect(schemas).toBe('_realtime:supabase_admin,auth:supabase_auth_admin,extensions:postgres,storage:supabase_storage_admin');
-    const ext = (await conns[0]!.run(sql(0, 5000, "select string_agg(extname, ',' order by extname) from pg_extension where extnamespace = 'extensions'::regnamespace"))).stdout.trim();
-    expect(ext).toBe('pg_stat_statements,pgcrypto,uuid-ossp,vector');
-    // the roles can log in with their passwords through HAProxy, as the services will
-    const login = await conns[1]!.exec(compose(1, 'exec', '-T', '-e', `PGPASSWORD=${backendPassword}`, 'patroni', 'psql', 'host=127.0.0.1 port=5000 user=backend dbname=postgres', '-Atc', 'select current_user'));
-    expect(login.stdout.trim()).toBe('backend');
+    expect(first.notices.join('\n')).not.toMatch(/pgsodium|supabase_vault|pg_graphql|pg_net/);
+    const q = async (query: string) => (await conns[0]!.run(sql(0, 5000, query))).stdout.trim();
+    expect(await q("select string_agg(rolname, ',' order by rolname) from pg_roles where rolname in ('anon','authenticated','service_role','authenticator','supabase_admin','supabase_auth_admin','supabase_storage_admin','supabase_functions_admin','supabase_replication_admin','supabase_read_only_user','dashboard_user','backend')"))
+      .toBe('anon,authenticated,authenticator,backend,dashboard_user,service_role,supabase_admin,supabase_auth_admin,supabase_functions_admin,supabase_read_only_user,supabase_replication_admin,supabase_storage_admin');
+    expect(await q("select string_agg(nspname || ':' || pg_get_userbyid(nspowner), ',' order by nspname) from pg_namespace where nspname in ('auth','storage','_realtime','extensions')"))
+      .toBe('_realtime:supabase_admin,auth:supabase_auth_admin,extensions:postgres,storage:supabase_storage_admin');
+    // each extension where its control file says (the stand-ins carry upstream's: pgsodium, vault and graphql pin theirs)
+    expect(await q("select string_agg(extname || ':' || extnamespace::regnamespace, ',' order by extname) from pg_extension where extname <> 'plpgsql'"))
+      .toBe('pg_graphql:graphql,pg_net:extensions,pg_stat_statements:extensions,pgcrypto:extensions,pgsodium:pgsodium,supabase_vault:vault,uuid-ossp:extensions,vector:extensions');
+    expect(await q("select pubname from pg_publication where pubname = 'supabase_realtime'")).toBe('supabase_realtime');
+    expect(await q("select current_setting('app.settings.jwt_exp')")).toBe('3600');
+    // GraphQL's entry point answers through pg_graphql; pg_net's functions were granted by the event trigger on creation
+    expect(await q("select graphql_public.graphql(query => '{ __typename }')")).toBe('{"data": {"__typename": "Query"}}');
+    expect(await q("select has_function_privilege('anon', 'net.http_get(text,jsonb,jsonb,integer)', 'EXECUTE'), prosecdef from pg_proc where oid = 'net.http_get(text,jsonb,jsonb,integer)'::regprocedure")).toBe('t|t');
+    // pg_cron (real, Debian's) enabled afterwards from Studio (as supabase_admin): the event trigger grants postgres its schema
+    await q('set role supabase_admin; create extension if not exists pg_cron');
+    expect(await q("select nspacl::text from pg_namespace where nspname = 'cron'")).toMatch(/postgres=U\*\/supabase_admin/);
+    // tables made by postgres (twincigo migrate) and by supabase_admin (Studio, pg-meta) reach the API roles;
+    // vector works unqualified (extensions is on the search path)
+    await q('create table if not exists by_postgres (id int, v vector(3))');
+    await q('set role supabase_admin; create table if not exists by_admin (id int)');
+    expect(await q("select has_table_privilege('anon', 'by_postgres', 'SELECT'), has_table_privilege('authenticated', 'by_admin', 'INSERT'), has_table_privilege('service_role', 'by_admin', 'DELETE')")).toBe('t|t|t');
+    // the roles can log in with their passwords through HAProxy, as the services will; the backend's search path has extensions too
+    const login = await conns[1]!.exec(compose(1, 'exec', '-T', '-e', `PGPASSWORD=${backendPassword}`, 'patroni', 'psql', 'host=127.0.0.1 port=5000 user=backend dbname=postgres', '-Atc', "select current_user, '[1,2,3]'::vector"));
+    expect(login.stdout.trim()).toBe('backend|[1,2,3]');
   });
 
   it('a stopped leader container hands over: a replica is promoted, HAProxy follows, the old leader rejoins as a replica', async () => {

@@ -4,7 +4,7 @@
  * an unchanged image is never rebuilt. Service images are pushed to the lab registry.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { docker, sh, type Log } from './run.ts';
 import { IMAGES_DIR, NODE_REGISTRY, PREFIX, REGISTRY } from './config.ts';
@@ -82,7 +82,19 @@ export async function buildImage(name: string, parent: string, log: Log): Promis
   const tag = `${PREFIX}/${name}:${short(h)}`;
   if (await exists(tag)) return tag;
   log(`building ${name}`);
-  await docker(['build', '-q', '--build-arg', `BASE=${parent}`, '-t', tag, dir]);
+  if (!existsSync(join(dir, 'package.json'))) {
+    await docker(['build', '-q', '--build-arg', `BASE=${parent}`, '-t', tag, dir]);
+    return tag;
+  }
+  // a Node.js program from npm: its locked packages installed into a copy of the folder, which is the build context
+  const ctx = mkdtempSync('/var/tmp/twincigo-lab-npm-');
+  try {
+    cpSync(dir, ctx, { recursive: true });
+    await sh('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: ctx });
+    await docker(['build', '-q', '--build-arg', `BASE=${parent}`, '-t', tag, ctx]);
+  } finally {
+    rmSync(ctx, { recursive: true, force: true });
+  }
   return tag;
 }
 

@@ -19,6 +19,8 @@ const SERVICE_IMAGES: Record<string, string> = {
   // no Debian package: stand-ins that read the real configs (log shipping, tests/e2e/logs.test.ts)
   LOKI_IMAGE: 'standin-loki',
   ALLOY_IMAGE: 'standin-alloy',
+  // the real pg-meta, from npm (tests/lab/images/meta)
+  META_IMAGE: 'meta',
 };
 /** The prod profile's own services (`lab:up -- --prod`): Debian's Caddy, Alertmanager and blackbox exporter, and MinIO's stand-in. */
 const PROD_IMAGES: Record<string, string> = {
@@ -32,10 +34,9 @@ export const STAND_INS: Array<StandIn & { env: string }> = [
   { env: 'KONG_IMAGE', service: 'kong', port: 8000, health: '/auth/v1/health' },
   { env: 'AUTH_IMAGE', service: 'auth', port: 9999, health: '/health' },
   { env: 'REST_IMAGE', service: 'rest', port: 3000, health: '/' },
-  { env: 'REALTIME_IMAGE', service: 'realtime', port: 4000, health: '/api/ping' },
+  { env: 'REALTIME_IMAGE', service: 'realtime', port: 4000, health: '/api/tenants/realtime-dev/health' },
   { env: 'STORAGE_IMAGE', service: 'storage', port: 5000, health: '/status' },
   { env: 'IMGPROXY_IMAGE', service: 'imgproxy', port: 5001, health: '/health' },
-  { env: 'META_IMAGE', service: 'meta', port: 8080, health: '/health' },
   { env: 'STUDIO_IMAGE', service: 'studio', port: 3000, health: '/api/profile' },
   { env: 'GRAFANA_IMAGE', service: 'grafana', port: 3000, health: '/api/health' },
 ];
@@ -102,9 +103,11 @@ export async function labUp(log: Log, opts: { prod?: boolean } = {}): Promise<La
   });
   writeKnownHosts(known);
   writeInventory('lab');
-  // the lab's PostgreSQL is Debian's: none of supabase/postgres's preloaded extensions
-  const common = { POSTGRES_PRELOAD_LIBRARIES: 'pg_stat_statements' };
-  await writeEnvFile({ ...images, ...common, SITE_URL: `http://${NODES[0]!.ip}:8000`, API_EXTERNAL_URL: `http://${NODES[0]!.ip}:8000` }, 'lab');
+  // the lab's PostgreSQL is Debian's: of supabase/postgres's preloaded libraries it has pg_cron
+  // (the stand-in extensions have no library to load, and there is no supautils)
+  const common = { POSTGRES_PRELOAD_LIBRARIES: 'pg_stat_statements,pg_cron' };
+  // dev: sign-ups confirmed without mail (there is no SMTP in the dev lab)
+  await writeEnvFile({ ...images, ...common, SITE_URL: `http://${NODES[0]!.ip}:8000`, API_EXTERNAL_URL: `http://${NODES[0]!.ip}:8000`, ENABLE_EMAIL_AUTOCONFIRM: 'true' }, 'lab');
   if (opts.prod) {
     writeInventory('lab-prod');
     await writeEnvFile({
@@ -118,6 +121,10 @@ export async function labUp(log: Log, opts: { prod?: boolean } = {}): Promise<La
       TLS_ISSUER: 'internal',
       ACME_EMAIL: 'ops@twincigo.example',
       MINIO_ROOT_USER: 'twincigo-admin',
+      // auth's mail (confirmations): an SMTP relay address on the lab host; nothing is sent in the lab
+      SMTP_HOST: LAB_ALERT_RECEIVER.host,
+      SMTP_PORT: '2525',
+      SMTP_ADMIN_EMAIL: 'auth@twincigo.example',
       // Alertmanager's own JSON, to a receiver the alerting test runs on the lab host
       ALERT_WEBHOOK_URL: `http://${LAB_ALERT_RECEIVER.host}:${LAB_ALERT_RECEIVER.port}${LAB_ALERT_RECEIVER.path}`,
       ALERT_WEBHOOK_KIND: 'webhook',

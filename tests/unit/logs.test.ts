@@ -30,8 +30,8 @@ describe('the log agent on every node', () => {
     doc.environments.dev.nodes[2].roles = ['etcd', 'patroni', 'haproxy'];
     doc.environments.dev.skipRoles = ['monitoring'];
     expect(env(doc).nodes.some((n) => n.roles.includes('logs'))).toBe(false);
-    expect(servicesFor(['logs'], 'dev')).toEqual(['alloy']);
-    expect(servicesFor(['logs'], 'prod')).toEqual(['alloy']);
+    expect(servicesFor(['logs'], { profile: 'dev' })).toEqual(['alloy']);
+    expect(servicesFor(['logs'], { profile: 'prod' })).toEqual(['alloy']);
   });
 
   it("each node's config parses, names only real arguments and exports, labels node/env and pushes to the monitoring node's Loki", () => {

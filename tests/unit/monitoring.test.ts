@@ -1,3 +1,4 @@
+import { ALL_SUPABASE } from '../../src/config/supabase-services.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,7 +31,7 @@ const nodes = [
   node('ash-2', '10.0.0.3', ['etcd', 'patroni', 'haproxy', 'monitoring']),
 ];
 const edge = (issuer: string) => ({ node: nodes[0]!, publicHost: 'api.twincigo.example', issuer });
-const env = (profile: 'dev' | 'prod'): EnvironmentConfig => ({ name: profile, profile, baseDir: '/opt/t', envFile: '/x', initialLeader: 'hil-1', rttMs: 70, synchronous: profile === 'prod', postgresParameters: {}, nodes });
+const env = (profile: 'dev' | 'prod'): EnvironmentConfig => ({ name: profile, profile, baseDir: '/opt/t', envFile: '/x', initialLeader: 'hil-1', rttMs: 70, synchronous: profile === 'prod', supabase: ALL_SUPABASE, postgresParameters: {}, nodes });
 
 describe('alerting rules (promtool)', () => {
   it('every rule tested: the firing cases and silence on a healthy cluster, the leader not "lagging"', () => {

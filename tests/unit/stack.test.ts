@@ -1,3 +1,4 @@
+import { ALL_SUPABASE } from '../../src/config/supabase-services.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ConfigError, UsageError } from '../../src/errors.js';
@@ -25,7 +26,7 @@ const prodNodes = () => [
   node('ash-1', '10.0.0.2', ['etcd', 'patroni', 'haproxy', 'backend', 'redis']),
   node('ash-2', '10.0.0.3', ['etcd', 'patroni', 'haproxy', 'monitoring']),
 ];
-const envOf = (profile: 'dev' | 'prod'): EnvironmentConfig => ({ name: profile, profile, baseDir: '/opt/twincigo-crm', envFile: '/x/.env', initialLeader: 'hil-1', rttMs: 70, synchronous: profile === 'prod', postgresParameters: {}, nodes });
+const envOf = (profile: 'dev' | 'prod'): EnvironmentConfig => ({ name: profile, profile, baseDir: '/opt/twincigo-crm', envFile: '/x/.env', initialLeader: 'hil-1', rttMs: 70, synchronous: profile === 'prod', supabase: ALL_SUPABASE, postgresParameters: {}, nodes });
 const SECRETS: Record<string, string> = {
   POSTGRES_PASSWORD: 'pg-Kq8vT2mZ5xW9pLsPG',
   REPLICATION_PASSWORD: 'repl-Kq8vT2mZ5xW9pLsRE',
@@ -40,6 +41,7 @@ const SECRETS: Record<string, string> = {
   DASHBOARD_PASSWORD: 'dash-Kq8vT2mZ5xW9pLsDA',
   SECRET_KEY_BASE: 'skb-Kq8vT2mZ5xW9pLsSK-Zr4Tb8Nw2Qy6Hm',
   VAULT_ENC_KEY: 'vault-Kq8vT2mZ5xW9pLsVA-Ub7Jc3Xe9Lp',
+  PG_META_CRYPTO_KEY: 'meta-Kq8vT2mZ5xW9pLsPM-Wc5Rd1Tz8Vb',
   BACKEND_DB_PASSWORD: 'backend-Kq8vT2mZ5xW9pLsBA',
   GRAFANA_ADMIN_PASSWORD: 'grafana-Kq8vT2mZ5xW9pLsGR',
   MINIO_ROOT_PASSWORD: 'minio-Kq8vT2mZ5xW9pLsMI',
@@ -48,7 +50,7 @@ const SECRETS: Record<string, string> = {
 };
 /** Every image a prod node may run, pinned by digest (prod refuses a tag); ours from the team's registry. */
 const PINNED = Object.fromEntries(
-  [...imageKeysFor(['etcd', 'patroni', 'haproxy', 'supabase', 'storage', 'backend', 'redis', 'monitoring'], 'prod').keys()].map((k, i) => [
+  [...imageKeysFor(['etcd', 'patroni', 'haproxy', 'supabase', 'storage', 'backend', 'redis', 'monitoring', 'logs'], { profile: 'prod' }).keys()].map((k, i) => [
     k,
     `${k === 'PATRONI_IMAGE' ? 'registry.twincigo.example/twincigo/patroni' : k.toLowerCase().replace(/_image$/, '')}@sha256:${String(i).padStart(2, '0').repeat(32)}`,
   ]),
@@ -362,13 +364,19 @@ describe('resource limits', () => {
 describe('Supabase SQL', () => {
   it('creates every role and schema only when missing, sets passwords as literals, and skips missing extensions with a warning', async () => {
     const { supabaseSql, literal } = await import('../../src/stack/supabase-sql.js');
-    const sql = supabaseSql({ postgresPassword: "it's-secret", backendPassword: 'b' });
-    for (const r of ['anon', 'authenticated', 'service_role', 'authenticator', 'supabase_admin', 'supabase_auth_admin', 'supabase_storage_admin']) {
+    const sql = supabaseSql({ postgresPassword: "it's-secret", backendPassword: 'b', jwtExpiry: '7200' });
+    for (const r of ['anon', 'authenticated', 'service_role', 'authenticator', 'supabase_admin', 'supabase_auth_admin', 'supabase_storage_admin', 'supabase_functions_admin', 'supabase_replication_admin', 'supabase_read_only_user', 'dashboard_user']) {
       expect(sql).toContain(`IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${r}') THEN CREATE ROLE ${r} `);
     }
-    for (const s of ['auth', 'storage', '_realtime', 'extensions']) expect(sql).toMatch(new RegExp(`CREATE SCHEMA IF NOT EXISTS ${s}\\b`));
+    for (const s of ['auth', 'storage', '_realtime', 'extensions', 'graphql_public']) expect(sql).toMatch(new RegExp(`CREATE SCHEMA IF NOT EXISTS ${s}\\b`));
     expect(sql).toContain("ALTER ROLE authenticator WITH PASSWORD 'it''s-secret';");
-    expect(sql).toMatch(/RAISE WARNING 'twincigo: optional extension % is not available in this image: skipped', 'pgsodium'/);
+    expect(sql).toContain(`ALTER DATABASE postgres SET "app.settings.jwt_exp" TO '7200';`);
+    expect(sql).toMatch(/RAISE WARNING 'twincigo: optional extension % is not available in this image: skipped', ext/);
+    // an extension whose control file pins its schema is created there, never WITH SCHEMA extensions
+    expect(sql).toMatch(/IF pinned IS NOT NULL THEN\s+EXECUTE format\('CREATE EXTENSION %I CASCADE', ext\);/);
+    // what postgres (migrate) and supabase_admin (Studio) create in public reaches the API roles
+    for (const owner of ['postgres', 'supabase_admin']) expect(sql).toContain(`ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} IN SCHEMA public GRANT ALL ON TABLES TO postgres, anon, authenticated, service_role;`);
+    expect(sql).toContain("CREATE PUBLICATION supabase_realtime;");
     expect(literal("a'b")).toBe("'a''b'");
     expect(() => literal('a\0b')).toThrow();
   });

@@ -17,7 +17,7 @@ export function databasePhase(run: BootstrapRun): Phase<NodeConfig>[] {
       run: async ({ log }) => {
         const c = await conn(run, firstLeader(run));
         const v = run.values.values;
-        const res = await psqlViaHaproxy(c, supabaseSql({ postgresPassword: v.POSTGRES_PASSWORD!, backendPassword: v.BACKEND_DB_PASSWORD! }));
+        const res = await psqlViaHaproxy(c, supabaseSql({ postgresPassword: v.POSTGRES_PASSWORD!, backendPassword: v.BACKEND_DB_PASSWORD!, jwtExpiry: v.JWT_EXPIRY }));
         for (const n of res.notices) log(n);
         return res.notices.length > 0 ? `applied (${res.notices.length} notices)` : 'applied';
       },

@@ -25,7 +25,7 @@ const GROUPS: Array<{ title: string; roles: Role[] }> = [
 /** 9. The rest of the stack, health-gated (`compose up --wait`). */
 export function servicesPhase(run: BootstrapRun): Phase<NodeConfig>[] {
   const core = new Set(['etcd', 'patroni', 'haproxy']);
-  const servicesOf = (roles: Role[]) => (n: NodeConfig) => servicesFor(roles.filter((r) => n.roles.includes(r)), run.env.profile).filter((s) => !core.has(s));
+  const servicesOf = (roles: Role[]) => (n: NodeConfig) => servicesFor(roles.filter((r) => n.roles.includes(r)), run.env).filter((s) => !core.has(s));
   const steps = GROUPS.flatMap((g) => {
     const all = [...new Set(run.env.nodes.flatMap(servicesOf(g.roles)))];
     const up = upStep(run, `${g.title}: compose up --wait ${all.join(' ')}`, servicesOf(g.roles), WAITS.services, (n) => servicesOf(g.roles)(n).length > 0);
@@ -38,7 +38,7 @@ export function servicesPhase(run: BootstrapRun): Phase<NodeConfig>[] {
 function minioStep(run: BootstrapRun): Step<NodeConfig> {
   return {
     title: "MinIO: storage's bucket and its own access key",
-    when: (n) => n.roles.includes('storage') && servicesFor(['storage'], run.env.profile).includes('minio'),
+    when: (n) => n.roles.includes('storage') && servicesFor(['storage'], run.env).includes('minio'),
     skip: ({ node }: Ctx) => (isConverged(run, node) ? CONVERGED : false),
     timeoutMs: 60_000,
     run: async ({ node }: Ctx) => (await (await conn(run, node)).run(minioSetupCommand(), { timeoutMs: 50_000 })).stdout.trim(),

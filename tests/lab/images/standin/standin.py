@@ -26,62 +26,114 @@ def db_ok():
 KONG_CONFIG = "/home/kong/kong.yml"
 
 
-def kong_routes():
+def kong_config():
     """Kong's contract, from the declarative config it is given (rendered by the compose entrypoint):
-    each service's route paths, its upstream URL, strip_path, and whether key-auth guards it."""
+    each service's route paths, upstream URL and strip_path; its key-auth, acl (consumer groups),
+    basic-auth and request-termination plugins."""
     if NAME != "kong" or not os.path.exists(KONG_CONFIG):
-        return [], set()
+        return [], {}, {}, {}
     import yaml
 
     with open(KONG_CONFIG) as f:
         doc = yaml.safe_load(f)
-    keys = {c["keyauth_credentials"][0]["key"] for c in doc.get("consumers", []) if c.get("keyauth_credentials")}
+    consumers = {c["keyauth_credentials"][0]["key"]: c["username"] for c in doc.get("consumers", []) if c.get("keyauth_credentials")}
+    groups = {}
+    for a in doc.get("acls", []):
+        groups.setdefault(a["consumer"], set()).add(a["group"])
+    basic = {(b["username"], b["password"]) for b in doc.get("basicauth_credentials", [])}
     routes = []
     for svc in doc.get("services", []):
-        guarded = any(p.get("name") == "key-auth" for p in svc.get("plugins", []) or [])
+        plugins = {p["name"]: p.get("config", {}) for p in svc.get("plugins", []) or []}
         for r in svc.get("routes", []):
             for path in r.get("paths", []):
-                routes.append((path, svc["url"], r.get("strip_path", True), guarded))
-    routes.sort(key=lambda r: -len(r[0]))  # the longest matching path wins, as in Kong
-    return routes, keys
+                routes.append({"prefix": path, "url": svc["url"], "strip": r.get("strip_path", True), "plugins": plugins})
+    routes.sort(key=lambda r: -len(r["prefix"]))  # the longest matching path wins, as in Kong
+    return routes, consumers, groups, basic
 
 
-ROUTES, KEYS = kong_routes()
+ROUTES, CONSUMERS, GROUPS, BASIC = kong_config()
+
+# realtime's contract: the tenant is the first label of the Host it is called by; self-hosting seeds "realtime-dev"
+REALTIME_TENANTS = {"realtime-dev"}
 
 
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         path = self.path.split("?")[0]
         if path != HEALTH:
-            route = next((r for r in ROUTES if path.startswith(r[0])), None)
+            route = next((r for r in ROUTES if path.startswith(r["prefix"])), None)
             if route:
                 return self.proxy(route)
-            return self.reply(404, {"error": "not found", "standin": NAME})
+            if NAME == "kong":
+                return self.reply(404, {"message": "no Route matched with those values"})
+            if NAME == "realtime" and (self.headers.get("Host") or "").split(".")[0].split(":")[0] not in REALTIME_TENANTS:
+                return self.reply(404, {"error": "Tenant not found", "host": self.headers.get("Host")})
+            return self.reply(200 if NAME == "realtime" else 404, {"standin": NAME, "path": path, "host": self.headers.get("Host"), "method": self.command})
         ok, err = db_ok()
         self.reply(200 if ok else 503, {"status": "ok" if ok else "unhealthy", "standin": NAME, "error": err})
+
+    do_POST = do_PATCH = do_PUT = do_DELETE = do_GET
+
+    def authorize(self, plugins):
+        """Kong's auth plugins in their order: key-auth, then acl on the consumer's groups, or basic-auth."""
+        if "key-auth" in plugins:
+            key = self.headers.get("apikey")
+            if not key:
+                return 401, "No API key found in request"
+            consumer = CONSUMERS.get(key)
+            if not consumer:
+                return 401, "Invalid authentication credentials"
+            allow = set(plugins.get("acl", {}).get("allow", [])) if "acl" in plugins else None
+            if allow is not None and not (GROUPS.get(consumer, set()) & allow):
+                return 403, "You cannot consume this service"
+        if "basic-auth" in plugins:
+            import base64
+
+            raw = (self.headers.get("Authorization") or "").removeprefix("Basic ")
+            try:
+                user, _, pw = base64.b64decode(raw).decode().partition(":")
+            except Exception:
+                user, pw = "", ""
+            if (user, pw) not in BASIC:
+                return 401, "Unauthorized"
+        return None
 
     def proxy(self, route):
         import urllib.error
         import urllib.request
 
-        prefix, url, strip, guarded = route
-        if guarded and self.headers.get("apikey") not in KEYS:
-            return self.reply(401, {"message": "No API key found in request" if not self.headers.get("apikey") else "Invalid authentication credentials"})
-        rest = self.path[len(prefix):] if strip else self.path
+        plugins = route["plugins"]
+        if "request-termination" in plugins:
+            cfg = plugins["request-termination"]
+            return self.reply(cfg.get("status_code", 503), {"message": cfg.get("message", "")})
+        denied = self.authorize(plugins)
+        if denied:
+            return self.reply(denied[0], {"message": denied[1]})
+        rest = self.path[len(route["prefix"]):] if route["strip"] else self.path
+        url = route["url"]
         target = url.rstrip("/") + "/" + rest.lstrip("/") if rest else url
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0)) if self.command in ("POST", "PATCH", "PUT", "DELETE") else None
+        headers = {k: v for k, v in self.headers.items() if k.lower() in ("content-type", "accept", "prefer", "apikey", "authorization", "content-profile", "accept-profile")}
+        if "key-auth" in plugins and plugins["key-auth"].get("hide_credentials"):
+            headers.pop("apikey", None)
+        for h in plugins.get("request-transformer", {}).get("add", {}).get("headers", []):
+            k, _, v = h.partition(":")
+            headers.setdefault(k.strip(), v.strip())
+        headers["X-Forwarded-Prefix"] = route["prefix"]
         try:
-            with urllib.request.urlopen(urllib.request.Request(target, headers={"X-Forwarded-Prefix": prefix}), timeout=10) as r:
-                body, code = r.read(), r.status
+            req = urllib.request.Request(target, data=body, headers=headers, method=self.command)
+            with urllib.request.urlopen(req, timeout=30) as r:
+                data, code, ctype = r.read(), r.status, r.headers.get("Content-Type", "application/json")
         except urllib.error.HTTPError as e:
-            body, code = e.read(), e.code
+            data, code, ctype = e.read(), e.code, e.headers.get("Content-Type", "application/json")
         except OSError as e:
             return self.reply(502, {"message": f"An invalid response was received from the upstream server: {e}"})
         self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
         self.send_header("Via", "kong/standin")
         self.end_headers()
-        self.wfile.write(body)
+        self.wfile.write(data)
 
     def do_HEAD(self):  # `wget --spider` and `curl --head` health checks
         self.head_only = True
