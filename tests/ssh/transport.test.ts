@@ -185,7 +185,11 @@ describe.each(['root', SUDO_USER])('upload as %s', (user) => {
     const B = Buffer.alloc(2 * 1024 * 1024, 'b');
     await upload(conn, [{ remotePath: file, content: A }]);
     const stop = join(tmp.dir, `stop-${user}`);
-    const reader = conn.exec(`while [ ! -e ${stop} ]; do sha256sum ${file} | cut -c1-64; done`);
+    let reading!: () => void;
+    const firstHash = new Promise<void>((r) => (reading = r));
+    const reader = conn.exec(`while [ ! -e ${stop} ]; do sha256sum ${file} | cut -c1-64; done`, { onStdout: () => reading() });
+    // on a busy machine the reader's shell may start late: uploading before it reads proves nothing (and it saw nothing)
+    await Promise.race([firstHash, new Promise((r) => setTimeout(r, 15_000))]);
     for (let i = 0; i < 6; i++) await upload(conn, [{ remotePath: file, content: i % 2 === 0 ? B : A }]);
     writeFileSync(stop, '');
     const seen = new Set((await reader).stdout.split('\n').filter(Boolean));
