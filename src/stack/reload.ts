@@ -17,6 +17,9 @@ export const CONFIG_RELOAD: ReadonlyArray<{ file: string; service: string; how: 
   { file: 'config/prometheus/alerts.yml', service: 'prometheus', how: { signal: 'HUP' }, why: 'rule files reload with the config' },
   { file: 'config/alertmanager/alertmanager.yml', service: 'alertmanager', how: { signal: 'HUP' }, why: 'Alertmanager reloads on SIGHUP' },
   { file: 'config/Caddyfile', service: 'caddy', how: 'restart', why: 'the TLS entry point is small and restarts in a second' },
+  { file: 'config/blackbox.yml', service: 'blackbox', how: { signal: 'HUP' }, why: 'the blackbox exporter reloads its modules on SIGHUP' },
+  { file: 'config/loki.yml', service: 'loki', how: 'restart', why: 'Loki reads its config at start' },
+  { file: 'config/alloy/config.alloy', service: 'alloy', how: 'restart', why: 'the agent reads its config at start (its read positions survive)' },
 ];
 
 /** The services whose config files (paths relative to the base dir) changed, once each. */

@@ -394,4 +394,12 @@ describe('config reloads', () => {
     expect(servicesToReload(['config/kong.yml'], ['kong']).map((x) => render(reloadCommand(x)))).toEqual(['docker restart twincigo-kong-1']);
     expect(servicesToReload(['config/haproxy/haproxy.cfg'], ['patroni'])).toEqual([]);
   });
+
+  it('every config file a render makes (dev and prod) is taken up by its service after a deploy: none is read only at start unnoticed', async () => {
+    const { CONFIG_RELOAD } = await import('../../src/stack/reload.js');
+    const prodEnv = { ...envOf('prod'), nodes: prodNodes() };
+    const paths = new Set([...renderEnvironment(envOf('dev'), nodes, values()), ...renderEnvironment(prodEnv, prodEnv.nodes, values())].flatMap((b) => b.files.map((f) => f.path)).filter((p) => p.startsWith('config/')));
+    // the dashboard JSON is one file per dashboard: its entry names the shipped one
+    expect([...paths].filter((p) => !CONFIG_RELOAD.some((c) => c.file === p)).sort()).toEqual([]);
+  });
 });
