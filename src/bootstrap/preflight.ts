@@ -9,6 +9,9 @@ export const ROLE_PORTS: Partial<Record<Role, { service: string; ports: number[]
   etcd: { service: 'etcd', ports: [2379, 2380] },
   patroni: { service: 'patroni', ports: [5432, 8008] },
   haproxy: { service: 'haproxy', ports: [5000, 5001, 7000, 8405] },
+  // pgBackRest's TLS servers: beside each database node, and the repository host's
+  archive: { service: 'pgbackrest', ports: [8432] },
+  backup: { service: 'pgbackrest-repo', ports: [8433] },
 };
 
 export const LIMITS = {

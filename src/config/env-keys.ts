@@ -8,10 +8,15 @@ export interface EnvKey {
   about: string;
   /** Only needed in these profiles (default: all). */
   profiles?: Profile[];
+  /** Used by the renderer only (what it derives goes to the nodes), never written to a node's .env. */
+  operatorOnly?: boolean;
 }
 
 const secret = (key: string, about: string, profiles?: Profile[]): EnvKey => ({ key, secret: true, about, profiles });
 const setting = (key: string, about: string, profiles?: Profile[]): EnvKey => ({ key, secret: false, about, profiles });
+
+/** pgBackRest's TLS: the CA and every node's certificate are derived from it at render time. */
+const TLS_SEED: EnvKey = { key: 'PGBACKREST_TLS_SEED', secret: true, about: "the secret pgBackRest's TLS CA and every node's certificate are derived from (stays with the operator)", operatorOnly: true };
 
 /** The one place that says which env keys each role needs. */
 export const ENV_KEYS: Record<Role, EnvKey[]> = {
@@ -55,6 +60,8 @@ export const ENV_KEYS: Record<Role, EnvKey[]> = {
   ],
   monitoring: [secret('GRAFANA_ADMIN_PASSWORD', 'Grafana admin password')],
   logs: [],
+  backup: [TLS_SEED],
+  archive: [TLS_SEED],
 };
 
 /** Keys not declared above are still treated as secret when their name says so. */

@@ -116,6 +116,13 @@ export function resolveEnvironment(inv: Inventory, name: string): EnvironmentCon
     synchronous,
     nodeSize: spec.nodeSize ? { cpus: spec.nodeSize.cpus, memoryMiB: Math.round(spec.nodeSize.memoryGiB * 1024) } : undefined,
     supabase,
+    backup: {
+      retentionFull: spec.backup?.retentionFull ?? 2,
+      // weekly full on Sunday, daily differential on the other days, at 03:00 UTC
+      schedule: { full: spec.backup?.schedule?.full ?? '0 3 * * 0', diff: spec.backup?.schedule?.diff ?? '0 3 * * 1-6', incr: spec.backup?.schedule?.incr },
+      maxBackupAgeMin: Math.round((spec.backup?.maxBackupAgeHours ?? 26) * 60),
+      maxWalAgeMin: spec.backup?.maxWalAgeMinutes ?? 5,
+    },
     postgresParameters: spec.postgres?.parameters ?? {},
     nodes: spec.nodes.map((n) => ({
       name: n.name,

@@ -2,6 +2,17 @@ import type { SshSettings } from './schema.js';
 import type { Profile, Role } from './roles.js';
 import type { SupabaseSelection } from './supabase-services.js';
 
+/** Backups of an environment with a repository host (role "backup"). */
+export interface BackupSettings {
+  /** Full backups kept (older ones expire with the WAL only they need). */
+  retentionFull: number;
+  /** cron expressions on the repository host's clock (UTC); incr optional. */
+  schedule: { full: string; diff: string; incr?: string | undefined };
+  /** status is degraded past these ages. */
+  maxBackupAgeMin: number;
+  maxWalAgeMin: number;
+}
+
 /** A node of the selected environment, with inherited settings resolved. */
 export interface NodeConfig {
   name: string;
@@ -28,6 +39,8 @@ export interface EnvironmentConfig {
   nodeSize?: { cpus: number; memoryMiB: number } | undefined;
   /** The Supabase services this environment runs, and the dropped ones routed to the backend. */
   supabase: SupabaseSelection;
+  /** Backups: retention, schedule and the ages status allows (defaults when the inventory is silent). */
+  backup: BackupSettings;
   /** PostgreSQL parameters set in the inventory, over twincigo's defaults. */
   postgresParameters: Record<string, string | number | boolean>;
   nodes: NodeConfig[];

@@ -8,19 +8,28 @@ export const ROLES = [
   'storage',
   'backend',
   'monitoring',
+  'backup',
   'logs',
+  'archive',
 ] as const;
 export type Role = (typeof ROLES)[number];
 
 /**
- * Roles no inventory lists: every node carries them while the environment has the role they serve.
- * `logs` is the log agent that ships the node's container logs to Loki on the monitoring node.
+ * Roles no inventory lists: a node carries one while the environment has the role it serves (and
+ * the node the role it needs). `logs`: the log agent shipping the node's container logs to Loki on
+ * the monitoring node. `archive`: pgBackRest beside a database node's PostgreSQL (WAL pushed to
+ * the repository host, backups taken from it).
  */
-export const IMPLIED_ROLES: Partial<Record<Role, Role>> = { logs: 'monitoring' };
+export const IMPLIED_ROLES: Partial<Record<Role, { serves: Role; on?: Role }>> = {
+  logs: { serves: 'monitoring' },
+  archive: { serves: 'backup', on: 'patroni' },
+};
 
 /** A node's roles with the implied ones added (the inventory's order kept, duplicates dropped). */
 export function withImpliedRoles(roles: readonly Role[], envRoles: ReadonlySet<Role>): Role[] {
-  const implied = (Object.entries(IMPLIED_ROLES) as Array<[Role, Role]>).filter(([, serves]) => envRoles.has(serves)).map(([r]) => r);
+  const implied = (Object.entries(IMPLIED_ROLES) as Array<[Role, { serves: Role; on?: Role }]>)
+    .filter(([, r]) => envRoles.has(r.serves) && (!r.on || roles.includes(r.on)))
+    .map(([role]) => role);
   return [...new Set([...roles, ...implied])];
 }
 

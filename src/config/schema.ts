@@ -39,6 +39,9 @@ export const nodeSchema = z.strictObject({
   nosync: z.boolean().optional(),
 });
 
+/** A cron expression: five fields of numbers, *, lists, ranges and steps (the repository host's clock, UTC). */
+const CRON = z.string().regex(/^\s*([0-9*,/-]+\s+){4}[0-9*,/-]+\s*$/, 'must be a cron expression of five fields, e.g. "0 3 * * 0"');
+
 export const environmentSchema = z.strictObject({
   profile: z.enum(PROFILES).optional(),
   envFile: z.string().min(1).optional(),
@@ -57,6 +60,13 @@ export const environmentSchema = z.strictObject({
   supabase: z.strictObject({
     services: z.array(z.enum(SUPABASE_SERVICES)).optional(),
     toBackend: z.array(z.enum(BACKEND_REPLACEABLE)).optional(),
+  }).optional(),
+  /** Backups (role "backup"): retention, the schedule the repository host keeps, and when status calls them too old. */
+  backup: z.strictObject({
+    retentionFull: z.number().int().min(1).max(100).optional(),
+    schedule: z.strictObject({ full: CRON.optional(), diff: CRON.optional(), incr: CRON.optional() }).optional(),
+    maxBackupAgeHours: z.number().positive().max(24 * 90).optional(),
+    maxWalAgeMinutes: z.number().positive().max(24 * 60).optional(),
   }).optional(),
   /** PostgreSQL parameters over twincigo's defaults (Patroni's DCS config; deploy applies them). */
   postgres: z.strictObject({ parameters: z.record(z.string().regex(/^[a-z_][a-z0-9_.]*$/, 'must be a PostgreSQL parameter name'), z.union([z.string(), z.number(), z.boolean()])).optional() }).optional(),

@@ -25,7 +25,7 @@ export interface InitFlags {
 const SHAPE: Role[][] = [
   ['etcd', 'patroni', 'haproxy', 'supabase', 'storage'],
   ['etcd', 'patroni', 'haproxy', 'backend', 'redis'],
-  ['etcd', 'patroni', 'haproxy', 'monitoring'],
+  ['etcd', 'patroni', 'haproxy', 'monitoring', 'backup'],
 ];
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const nameProblem = (v: string) => (NAME.test(v) ? null : 'a lower-case hostname label (a-z, 0-9, -)');

@@ -25,5 +25,5 @@ export const containerName = (service: string) => `${PROJECT}-${service}-1`;
  * A command inside a service's running container — `docker exec` by compose's container name,
  * which skips compose's project loading (~0.4 s per call on a small node).
  */
-export const execIn = (service: string, argv: readonly string[], opts: { stdin?: boolean; tty?: boolean } = {}): Command =>
-  root('docker', 'exec', ...(opts.stdin ? ['-i'] : []), ...(opts.tty ? ['-t'] : []), containerName(service), ...argv);
+export const execIn = (service: string, argv: readonly string[], opts: { stdin?: boolean; tty?: boolean; user?: string } = {}): Command =>
+  root('docker', 'exec', ...(opts.stdin ? ['-i'] : []), ...(opts.tty ? ['-t'] : []), ...(opts.user ? ['-u', opts.user] : []), containerName(service), ...argv);

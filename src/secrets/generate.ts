@@ -7,6 +7,7 @@ export const GENERATORS: Record<string, () => string> = {
   VAULT_ENC_KEY: () => randomBytes(16).toString('hex'), // 32 characters
   SECRET_KEY_BASE: () => randomBytes(48).toString('base64url'), // 64 characters
   STORAGE_S3_ACCESS_KEY: () => randomBytes(10).toString('hex'), // 20 characters: MinIO's longest access key
+  PGBACKREST_TLS_SEED: () => randomBytes(32).toString('base64url'),
 };
 
 /** A password: 32 URL-safe characters (192 bits), safe in URLs, YAML and shell without quoting. */

@@ -5,6 +5,7 @@ import { missingKeys, type EnvValues } from '../config/env-file.js';
 import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
 import { ROLES } from '../config/roles.js';
 import { alloyConfig } from './alloy-config.js';
+import { dbConfig, repoConfig, scheduleFile, tlsFiles } from '../backup/pgbackrest-config.js';
 import { kongConfig } from './kong-config.js';
 import { COMPOSE_DIR, composeFilesFor } from './compose-files.js';
 import { haproxyConfig } from './haproxy-config.js';
@@ -55,9 +56,9 @@ function nodeEnv(env: EnvironmentConfig, node: NodeConfig, values: EnvValues, op
   const backend = env.nodes.find((n) => n.roles.includes('backend'));
   if (node.roles.includes('supabase') && backend) out.set('BACKEND_UPSTREAM', `${backend.privateAddress}:8080`);
   for (const [k, v] of Object.entries(values.values)) if (!isSecretKey(k) && v !== '') out.set(k, v);
-  for (const key of keysFor(node.roles, env.profile).keys()) {
+  for (const [key, { spec }] of keysFor(node.roles, env.profile)) {
     const v = values.values[key];
-    if (v !== undefined && v !== '') out.set(key, v);
+    if (v !== undefined && v !== '' && !spec.operatorOnly) out.set(key, v);
   }
   const quote = (v: string) => (/^[A-Za-z0-9_./:@,+=-]*$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
   return `# Rendered by twincigo for ${node.name} (${env.name}); 0600, do not edit on the node.\n${[...out].map(([k, v]) => `${k}=${quote(v)}`).join('\n')}\n`;
@@ -82,6 +83,25 @@ export const appliedFile = (baseDir: string) => `${baseDir}/.applied.json`;
 export function bundleDigest(bundle: NodeBundle): string {
   const lines = bundle.files.map((f) => `${f.path} ${f.mode.toString(8)} ${createHash('sha256').update(f.content).digest('hex')}`).sort();
   return createHash('sha256').update(lines.join('\n')).digest('hex');
+}
+
+/** pgBackRest's files: a database node's (archive) and the repository host's (backup), each with its TLS certificate and key. */
+function backupFiles(env: EnvironmentConfig, node: NodeConfig, v: Record<string, string>): BundleFile[] {
+  const out: BundleFile[] = [];
+  const seed = v.PGBACKREST_TLS_SEED;
+  if (!seed || !(node.roles.includes('archive') || node.roles.includes('backup'))) return out;
+  const tls = tlsFiles(env, node, seed);
+  const certs = (dir: string) => [file(`${dir}/tls/ca.crt`, tls.ca), file(`${dir}/tls/node.crt`, tls.node.cert), file(`${dir}/tls/node.key`, tls.node.key, true)];
+  if (node.roles.includes('archive')) out.push(file('config/pgbackrest/pgbackrest.conf', dbConfig(env, node)), ...certs('config/pgbackrest'));
+  if (node.roles.includes('backup')) {
+    out.push(
+      file('config/pgbackrest-repo/pgbackrest.conf', repoConfig(env)),
+      ...certs('config/pgbackrest-repo'),
+      file('config/pgbackrest-repo/schedule', scheduleFile(env)),
+      file('config/pgbackrest-repo/schedule.sh', readFileSync(`${COMPOSE_DIR}config/pgbackrest-schedule.sh`, 'utf8')),
+    );
+  }
+  return out;
 }
 
 /** The edge (prod: Caddy on the Supabase node) as the monitoring node probes it; the defaults are compose's. */
@@ -123,6 +143,7 @@ export function renderNode(env: EnvironmentConfig, node: NodeConfig, values: Env
     if (prod) files.push(staticConfig('Caddyfile'));
   }
   if (node.roles.includes('logs')) files.push(file('config/alloy/config.alloy', alloyConfig(env, node)));
+  files.push(...backupFiles(env, node, values.values));
   if (node.roles.includes('monitoring')) {
     // dev: Loki only; prod: Prometheus and Loki, and the cluster dashboard
     files.push(staticConfig('loki.yml'));

@@ -2,6 +2,7 @@ import { FAILOVER_MAX_LAG } from '../cluster/patroni.js';
 import { stringify } from 'yaml';
 import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
 import { PATRONI_TIMINGS } from './timings.js';
+import { STANZA } from '../backup/pgbackrest-config.js';
 
 /** supabase/postgres preloads these; an image without them (the lab's) sets POSTGRES_PRELOAD_LIBRARIES. */
 export const SUPABASE_PRELOAD =
@@ -58,6 +59,11 @@ export function patroniConfig(env: EnvironmentConfig, node: NodeConfig, settings
   if (libs.includes('pgsodium')) parameters['pgsodium.getkey_script'] = '/usr/local/bin/pgsodium-getkey';
   if (libs.includes('supabase_vault')) parameters['vault.getkey_script'] = '/usr/local/bin/pgsodium-getkey';
   if (!settings.POSTGRES_PRELOAD_LIBRARIES) parameters.session_preload_libraries = 'supautils';
+  if (env.nodes.some((n) => n.roles.includes('backup'))) {
+    // continuous archiving to the repository host from whichever member leads (Patroni keeps the
+    // setting on every member; only a primary archives); a segment at least every minute
+    Object.assign(parameters, { archive_mode: 'on', archive_command: `pgbackrest --stanza=${STANZA} archive-push %p`, archive_timeout: 60 });
+  }
   for (const [k, v] of Object.entries(env.postgresParameters ?? {})) parameters[k] = typeof v === 'boolean' ? (v ? 'on' : 'off') : v;
   const doc = {
     scope: `twincigo-${env.name}`,

@@ -20,7 +20,22 @@ export const CONFIG_RELOAD: ReadonlyArray<{ file: string; service: string; how: 
   { file: 'config/blackbox.yml', service: 'blackbox', how: { signal: 'HUP' }, why: 'the blackbox exporter reloads its modules on SIGHUP' },
   { file: 'config/loki.yml', service: 'loki', how: 'restart', why: 'Loki reads its config at start' },
   { file: 'config/alloy/config.alloy', service: 'alloy', how: 'restart', why: 'the agent reads its config at start (its read positions survive)' },
+  // pgBackRest's servers read their config and TLS files at start; archive-push reads the config at each call
+  { file: 'config/pgbackrest/pgbackrest.conf', service: 'pgbackrest', how: 'restart', why: "the TLS server reads its config at start" },
+  { file: 'config/pgbackrest-repo/pgbackrest.conf', service: 'pgbackrest-repo', how: 'restart', why: "the repository's TLS server reads its config at start" },
+  { file: 'config/pgbackrest-repo/schedule.sh', service: 'pgbackrest-schedule', how: 'restart', why: 'the scheduler is this script (it reads the schedule every minute)' },
+  // the TLS files are installed for postgres when a container starts (Patroni's copy too: a new CA,
+  // after PGBACKREST_TLS_SEED is rotated, reaches archive-push at Patroni's next restart)
+  { file: 'config/pgbackrest/tls/ca.crt', service: 'pgbackrest', how: 'restart', why: 'installed for postgres at start' },
+  { file: 'config/pgbackrest/tls/node.crt', service: 'pgbackrest', how: 'restart', why: 'installed for postgres at start' },
+  { file: 'config/pgbackrest/tls/node.key', service: 'pgbackrest', how: 'restart', why: 'installed for postgres at start' },
+  { file: 'config/pgbackrest-repo/tls/ca.crt', service: 'pgbackrest-repo', how: 'restart', why: 'installed for postgres at start' },
+  { file: 'config/pgbackrest-repo/tls/node.crt', service: 'pgbackrest-repo', how: 'restart', why: 'installed for postgres at start' },
+  { file: 'config/pgbackrest-repo/tls/node.key', service: 'pgbackrest-repo', how: 'restart', why: 'installed for postgres at start' },
 ];
+
+/** Config files their services read at each use: a new version needs nothing. */
+export const READ_LIVE: readonly string[] = ['config/pgbackrest-repo/schedule'];
 
 /** The services whose config files (paths relative to the base dir) changed, once each. */
 export function servicesToReload(changedFiles: readonly string[], services: readonly string[]): Array<(typeof CONFIG_RELOAD)[number]> {

@@ -2,6 +2,8 @@ import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
 import { servicesFor } from '../stack/compose-files.js';
 import { summarize } from './summary.js';
 import { alertsCommand, criticalWarnings, parseAlerts, type FiringAlert } from './alerts.js';
+import { backupStatusCommand, backupWarnings, parseBackupStatus, type BackupStatus } from './backups.js';
+import { repoHost } from '../backup/pgbackrest-config.js';
 import { EXIT, TwincigoError, errorMessage } from '../errors.js';
 import { isOperatorSide, type SshError } from '../ssh/errors.js';
 import type { NodeExec } from '../ssh/persist/kept.js';
@@ -97,6 +99,8 @@ export async function clusterStatus(pool: ExecSource, env: EnvironmentConfig, no
   // Alertmanager is asked alongside the probes, not after them
   const asked = firingAlerts(pool, env, nodes, timeoutMs);
   asked.catch(() => undefined);
+  const backupsAsked = backupState(pool, env, timeoutMs);
+  backupsAsked.catch(() => undefined);
   const settled = await Promise.allSettled(nodes.map((n) => probeNode(pool, n, env.baseDir, servicesFor(n.roles, env), timeoutMs)));
   const ours = settled.flatMap((r) => (r.status === 'rejected' && isOperatorSide(r.reason) ? [r.reason as SshError] : []));
   if (ours.length > 0) throw operatorSideError(ours);
@@ -104,14 +108,36 @@ export async function clusterStatus(pool: ExecSource, env: EnvironmentConfig, no
     if (r.status === 'rejected') throw r.reason;
     return r.value;
   });
-  const alerts = await asked;
+  const [alerts, backups] = await Promise.all([asked, backupsAsked]);
   const status = summarize(env.name, env.nodes, probes, { synchronous: env.synchronous });
-  if (alerts === undefined) return status;
-  const critical = criticalWarnings(alerts ?? []);
-  if (alerts === null) status.warnings.push('Alertmanager did not answer: firing alerts unknown');
-  status.warnings.push(...critical);
-  const healthy = status.healthy && critical.length === 0 && alerts !== null;
-  return { ...status, alerts, healthy, exitCode: status.exitCode === 0 && !healthy ? 3 : status.exitCode };
+  const reasons: string[] = [];
+  if (alerts !== undefined) {
+    if (alerts === null) reasons.push('Alertmanager did not answer: firing alerts unknown');
+    reasons.push(...criticalWarnings(alerts ?? []));
+  }
+  if (backups !== undefined) reasons.push(...backupWarnings(backups, env));
+  status.warnings.push(...reasons);
+  const healthy = status.healthy && reasons.length === 0;
+  return {
+    ...status,
+    ...(alerts !== undefined ? { alerts } : {}),
+    ...(backups !== undefined ? { backups } : {}),
+    healthy,
+    exitCode: status.exitCode === 0 && !healthy ? 3 : status.exitCode,
+  };
+}
+
+/** The repository's newest backup and the leader's archiver, asked on the repository host; undefined where there is none. */
+async function backupState(pool: ExecSource, env: EnvironmentConfig, timeoutMs: number): Promise<BackupStatus | null | undefined> {
+  const repo = repoHost(env);
+  if (!repo) return undefined;
+  try {
+    const res = await (await pool.get(repo)).exec(backupStatusCommand(), { timeoutMs });
+    return parseBackupStatus(res.stdout, repo.name);
+  } catch (err) {
+    if (isOperatorSide(err)) throw err;
+    return null;
+  }
 }
 
 /** Alertmanager's active alerts, asked on the monitoring node; undefined where the profile runs none (dev). */

@@ -1,4 +1,5 @@
 import type { FiringAlert } from './alerts.js';
+import type { BackupStatus } from './backups.js';
 /** The stable shape of `twincigo status --json` (documented in docs/commands.md). */
 export interface ContainerStatus {
   service: string;
@@ -41,6 +42,8 @@ export interface ClusterStatus {
   members: MemberStatus[];
   /** Alertmanager's active alerts (prod: the monitoring node); null when there is none to ask or it did not answer. */
   alerts?: FiringAlert[] | null;
+  /** The newest backup and WAL archiving (with a repository host); null when the repository host did not answer. */
+  backups?: BackupStatus | null;
 }
 
 /** What one node's Patroni says of the cluster. */

@@ -27,5 +27,10 @@ export function statusTable(s: ClusterStatus, paint: { ok: (t: string) => string
   if (s.alerts && s.alerts.length > 0) {
     lines.push('', 'Firing alerts (Alertmanager):', ...s.alerts.map((a) => `  ${a.severity.padEnd(8)} ${a.name}${a.node ? ` on ${a.node}` : ''} since ${a.since.slice(0, 19).replace('T', ' ')} — ${a.summary}`));
   } else if (s.alerts) lines.push('', 'Firing alerts (Alertmanager): none');
+  if (s.backups) {
+    const b = s.backups;
+    const age = (sec: number | null) => (sec === null ? '?' : sec >= 7200 ? `${(sec / 3600).toFixed(1)} h ago` : `${Math.round(sec / 60)} min ago`);
+    lines.push('', `Backups (${b.repository}): ${b.lastBackup ? `last ${b.lastBackup.type} ${b.lastBackup.label}, ${age(b.lastBackupAgeSec)}` : 'none yet'}; WAL ${b.wal ? `${b.wal.failing ? 'FAILING' : 'archived'} ${b.wal.lastArchived ?? '(none)'} ${age(b.wal.lastArchivedAgeSec)}` : 'unknown'}`);
+  }
   return lines.join('\n');
 }

@@ -14,7 +14,7 @@ export function validInventory(): Record<string, any> {
         nodes: [
           node('hil-1', '10.0.0.1', ['etcd', 'patroni', 'haproxy', 'supabase', 'storage']),
           node('ash-1', '10.0.0.2', ['etcd', 'patroni', 'haproxy', 'backend', 'redis']),
-          node('ash-2', '10.0.0.3', ['etcd', 'patroni', 'haproxy', 'monitoring']),
+          node('ash-2', '10.0.0.3', ['etcd', 'patroni', 'haproxy', 'monitoring', 'backup']),
         ],
       },
     },
@@ -41,7 +41,7 @@ export function completeEnvText(postgresPassword: string, drop: string[] = []): 
     ANON_KEY: signSupabaseKey(jwt, 'anon'), SERVICE_ROLE_KEY: signSupabaseKey(jwt, 'service_role'), DASHBOARD_USERNAME: 'supabase', DASHBOARD_PASSWORD: 'd-Qw2eR5tY8uI1oPz',
     SECRET_KEY_BASE: 'k-Aq1sW3dE5rF7tGy9hU2jI4kO6lP8zX0cVbN', VAULT_ENC_KEY: 'v-Mn8bV6cX4zL2kJ9hG7fD5sA3qW1eR0tY', SITE_URL: 'https://app', API_EXTERNAL_URL: 'https://api',
     BACKEND_IMAGE: 'ghcr.io/twincigo/backend:1.0.0', BACKEND_DB_PASSWORD: 'b-Ty6uI9oP3aS7dF1g', GRAFANA_ADMIN_PASSWORD: 'g-Nb5vC8xZ2lK4jH7g',
-    PG_META_CRYPTO_KEY: 'm-Rt5yU8iO1pA4sD7fG0hJ3kL', ENABLE_EMAIL_AUTOCONFIRM: 'true',
+    PG_META_CRYPTO_KEY: 'm-Rt5yU8iO1pA4sD7fG0hJ3kL', ENABLE_EMAIL_AUTOCONFIRM: 'true', PGBACKREST_TLS_SEED: 't-Wq3eR6tY9uI2oP5aS8dF1gH4jK7lZ0x',
   })
     .filter(([k]) => !drop.includes(k))
     .map(([k, v]) => `${k}=${v}`)

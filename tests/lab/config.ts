@@ -31,7 +31,7 @@ export interface LabNode {
 export const NODES: LabNode[] = [
   { name: 'lab-hil-1', ip: '172.28.77.11', roles: ['etcd', 'patroni', 'haproxy', 'supabase', 'storage'] },
   { name: 'lab-ash-1', ip: '172.28.77.12', roles: ['etcd', 'patroni', 'haproxy', 'backend', 'redis'] },
-  { name: 'lab-ash-2', ip: '172.28.77.13', roles: ['etcd', 'patroni', 'haproxy', 'monitoring'] },
+  { name: 'lab-ash-2', ip: '172.28.77.13', roles: ['etcd', 'patroni', 'haproxy', 'monitoring', 'backup'] },
 ];
 export const containerName = (node: string) => `${PREFIX}-${node.replace(/^lab-/, '')}`;
 export const volumeName = (node: string) => `${containerName(node)}-docker`;

@@ -5,9 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { docker, sh, type Log } from './run.ts';
-import { IMAGES_DIR, NODE_REGISTRY, PREFIX, REGISTRY } from './config.ts';
+import { IMAGES_DIR, NODE_REGISTRY, PREFIX, REGISTRY, REPO } from './config.ts';
 
 export const SUITE = 'trixie';
 const BASE_PACKAGES = ['ca-certificates'];
@@ -74,23 +74,37 @@ export async function baseImage(log: Log): Promise<string> {
   return tag;
 }
 
+/**
+ * Files of the product an image uses as they are (include.txt in the image's folder: one repo path
+ * per line) — the lab runs the same script the real image does, not a copy of it.
+ */
+function included(dir: string): string[] {
+  const list = join(dir, 'include.txt');
+  return existsSync(list) ? readFileSync(list, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')) : [];
+}
+
 /** Builds tests/lab/images/<name> FROM parent unless an image with the same inputs exists. */
 export async function buildImage(name: string, parent: string, log: Log): Promise<string> {
   const dir = join(IMAGES_DIR, name);
   const h = createHash('sha256').update(parent);
   hashDir(dir, h);
+  const extra = included(dir);
+  for (const f of extra) h.update(f).update(readFileSync(join(REPO, f)));
   const tag = `${PREFIX}/${name}:${short(h)}`;
   if (await exists(tag)) return tag;
   log(`building ${name}`);
-  if (!existsSync(join(dir, 'package.json'))) {
+  const npm = existsSync(join(dir, 'package.json'));
+  if (!npm && extra.length === 0) {
     await docker(['build', '-q', '--build-arg', `BASE=${parent}`, '-t', tag, dir]);
     return tag;
   }
-  // a Node.js program from npm: its locked packages installed into a copy of the folder, which is the build context
-  const ctx = mkdtempSync('/var/tmp/twincigo-lab-npm-');
+  // a context of its own: the folder, the included files (flat, by name), and for a Node.js
+  // program from npm its locked packages
+  const ctx = mkdtempSync('/var/tmp/twincigo-lab-ctx-');
   try {
     cpSync(dir, ctx, { recursive: true });
-    await sh('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: ctx });
+    for (const f of extra) cpSync(join(REPO, f), join(ctx, basename(f)));
+    if (npm) await sh('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: ctx });
     await docker(['build', '-q', '--build-arg', `BASE=${parent}`, '-t', tag, ctx]);
   } finally {
     rmSync(ctx, { recursive: true, force: true });

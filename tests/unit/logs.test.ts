@@ -27,7 +27,7 @@ describe('the log agent on every node', () => {
   it('every node carries the implied role "logs" while the environment has monitoring; none without it', () => {
     expect(env().nodes.map((n) => n.roles.includes('logs'))).toEqual([true, true, true]);
     const doc = validInventory();
-    doc.environments.dev.nodes[2].roles = ['etcd', 'patroni', 'haproxy'];
+    doc.environments.dev.nodes[2].roles = ['etcd', 'patroni', 'haproxy', 'backup'];
     doc.environments.dev.skipRoles = ['monitoring'];
     expect(env(doc).nodes.some((n) => n.roles.includes('logs'))).toBe(false);
     expect(servicesFor(['logs'], { profile: 'dev' })).toEqual(['alloy']);

@@ -2,6 +2,7 @@ import type { NodeConfig } from '../../config/model.js';
 import type { Role } from '../../config/roles.js';
 import type { Phase, Step } from '../../engine/types.js';
 import { minioSetupCommand } from '../../remote/minio.js';
+import { stanzaSetupCommand } from '../../remote/pgbackrest.js';
 import { operator } from '../../cluster/lock.js';
 import { upload } from '../../ssh/upload.js';
 import { appliedFile, bundleDigest } from '../../stack/bundle.js';
@@ -18,6 +19,8 @@ const GROUPS: Array<{ title: string; roles: Role[] }> = [
   { title: 'Supabase', roles: ['supabase'] },
   { title: 'backend', roles: ['backend'] },
   { title: 'monitoring', roles: ['monitoring'] },
+  // pgBackRest beside each database node, then the repository host and its schedule
+  { title: 'backups', roles: ['archive', 'backup'] },
   // after Loki: the agents' first pushes find it up
   { title: 'log agent', roles: ['logs'] },
 ];
@@ -29,9 +32,11 @@ export function servicesPhase(run: BootstrapRun): Phase<NodeConfig>[] {
   const steps = GROUPS.flatMap((g) => {
     const all = [...new Set(run.env.nodes.flatMap(servicesOf(g.roles)))];
     const up = upStep(run, `${g.title}: compose up --wait ${all.join(' ')}`, servicesOf(g.roles), WAITS.services, (n) => servicesOf(g.roles)(n).length > 0);
-    return g.title === 'storage' && all.includes('minio') ? [up, minioStep(run)] : [up];
+    if (g.title === 'storage' && all.includes('minio')) return [up, minioStep(run)];
+    if (g.title === 'backups' && all.includes('pgbackrest-repo')) return [up, stanzaStep(run)];
+    return [up];
   });
-  return [{ title: 'Services (exporters, Redis, storage, Supabase, backend, monitoring, log agent)', steps }];
+  return [{ title: 'Services (exporters, Redis, storage, Supabase, backend, monitoring, backups, log agent)', steps }];
 }
 
 /** MinIO (prod): the bucket and storage's own key, limited to it — never the root user. Idempotent. */
@@ -42,6 +47,20 @@ function minioStep(run: BootstrapRun): Step<NodeConfig> {
     skip: ({ node }: Ctx) => (isConverged(run, node) ? CONVERGED : false),
     timeoutMs: 60_000,
     run: async ({ node }: Ctx) => (await (await conn(run, node)).run(minioSetupCommand(), { timeoutMs: 50_000 })).stdout.trim(),
+  };
+}
+
+/** pgBackRest (role backup): the stanza created from the cluster, and archiving checked end to end (a WAL segment pushed and found). Idempotent. */
+function stanzaStep(run: BootstrapRun): Step<NodeConfig> {
+  return {
+    title: 'pgBackRest: stanza-create, check (WAL reaches the repository), a first full backup',
+    when: (n) => n.roles.includes('backup'),
+    skip: ({ node }: Ctx) => (isConverged(run, node) ? CONVERGED : false),
+    timeoutMs: 180_000,
+    run: async ({ node }: Ctx) => {
+      const res = await (await conn(run, node)).run(stanzaSetupCommand(), { timeoutMs: 170_000 });
+      return `stanza ready; archiving works${/first full backup taken/.test(res.stdout) ? '; first full backup taken' : ''}`;
+    },
   };
 }
 

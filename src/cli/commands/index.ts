@@ -1,4 +1,5 @@
 import { auditCommand } from './audit.js';
+import { backupCommand } from './backup.js';
 import { bootstrapCommand } from './bootstrap.js';
 import { completionCommand } from './completion.js';
 import { configCommand, envCommand, secretsCommand } from './config.js';
@@ -16,5 +17,5 @@ import { switchoverCommand } from './switchover.js';
 /** Every command of the CLI, each defined in its own file. */
 export const COMMANDS = [
   configCommand, renderCommand, statusCommand, bootstrapCommand, logsCommand, execCommand, auditCommand, switchoverCommand, failoverTestCommand,
-  lockCommand, secretsCommand, deployCommand, releasesCommand, rollbackCommand, migrateCommand, envCommand, initCommand, completionCommand,
+  lockCommand, secretsCommand, deployCommand, releasesCommand, rollbackCommand, migrateCommand, backupCommand, envCommand, initCommand, completionCommand,
 ];

@@ -1,0 +1,103 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { lastBackupAgeSec, parseInfo } from '../../src/backup/info.js';
+import { DB_PORT, REPO_PORT } from '../../src/backup/pgbackrest-config.js';
+import { readInventory, resolveEnvironment } from '../../src/config/load.js';
+import { renderAll } from '../../src/stack/bundle.js';
+import { COMPOSE_DIR, servicesFor } from '../../src/stack/compose-files.js';
+import { completeEnvText, validInventory, writeInventory } from '../helpers/inventory.js';
+import { tempDir } from '../helpers/tmp.js';
+
+/** Backups as rendered: pgBackRest on every database node and the repository host, TLS both ways, archiving in Patroni's parameters, the schedule. */
+function setup(backup?: unknown) {
+  const tmp = tempDir();
+  try {
+    const doc = validInventory();
+    if (backup) doc.environments.dev.backup = backup;
+    const env = resolveEnvironment(readInventory(writeInventory(tmp.dir, doc)), 'dev');
+    const values = Object.fromEntries(completeEnvText('p-Kq8vT2mZ5xW9pLsXa').split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    const { bundles, problems } = renderAll(env, env.nodes, { file: '/x', exists: true, problems: [], values });
+    expect(problems).toEqual([]);
+    return { env, bundles, file: (node: string, path: string) => bundles.find((b) => b.node === node)!.files.find((f) => f.path === path) };
+  } finally {
+    tmp.cleanup();
+  }
+}
+
+describe('pgBackRest as rendered', () => {
+  it('every database node runs pgBackRest beside PostgreSQL (implied role "archive"); the backup node also the repository and its schedule', () => {
+    const { env } = setup();
+    expect(env.nodes.map((n) => n.roles.includes('archive'))).toEqual([true, true, true]);
+    expect(servicesFor(env.nodes[2]!.roles, env)).toEqual(expect.arrayContaining(['pgbackrest', 'pgbackrest-repo', 'pgbackrest-schedule']));
+    expect(servicesFor(env.nodes[0]!.roles, env)).not.toContain('pgbackrest-repo');
+  });
+
+  it("a database node pushes WAL to the repository host over TLS and lets only it in; the repository host knows every node and lets only them in", () => {
+    const { file } = setup();
+    const db = file('hil-1', 'config/pgbackrest/pgbackrest.conf')!.content;
+    expect(db).toContain(`repo1-host=10.0.0.3\nrepo1-host-port=${REPO_PORT}\nrepo1-host-type=tls`);
+    expect(db).toContain('tls-server-auth=10.0.0.3=twincigo');
+    expect(db).toContain(`tls-server-port=${DB_PORT}`);
+    const repo = file('ash-2', 'config/pgbackrest-repo/pgbackrest.conf')!.content;
+    for (const [i, ip] of ['10.0.0.1', '10.0.0.2', '10.0.0.3'].entries()) expect(repo).toContain(`pg${i + 1}-host=${ip}\npg${i + 1}-host-port=${DB_PORT}\npg${i + 1}-host-type=tls`);
+    expect(repo).toContain('tls-server-auth=10.0.0.1,10.0.0.2,10.0.0.3=twincigo');
+    expect(repo).toMatch(/repo1-retention-full=2\n/);
+    expect(repo).toContain('backup-standby=y');
+    // the key is a secret file; the node's certificate names its address; the CA is the same everywhere
+    expect(file('hil-1', 'config/pgbackrest/tls/node.key')!.mode).toBe(0o600);
+    expect(file('hil-1', 'config/pgbackrest/tls/ca.crt')!.content).toBe(file('ash-2', 'config/pgbackrest-repo/tls/ca.crt')!.content);
+    const dir = mkdtempSync(join(tmpdir(), 'twincigo-pgbr-'));
+    writeFileSync(join(dir, 'ca.crt'), file('hil-1', 'config/pgbackrest/tls/ca.crt')!.content);
+    writeFileSync(join(dir, 'node.crt'), file('hil-1', 'config/pgbackrest/tls/node.crt')!.content);
+    const v = spawnSync('openssl', ['verify', '-CAfile', join(dir, 'ca.crt'), '-verify_ip', '10.0.0.1', join(dir, 'node.crt')], { encoding: 'utf8' });
+    expect(v.stdout + v.stderr).toContain('OK');
+    // the seed never reaches a node
+    for (const b of setup().bundles) expect(b.files.find((f) => f.path === '.env')!.content).not.toContain('PGBACKREST_TLS_SEED');
+  });
+
+  it("Patroni archives from whichever member leads (archive_mode, pgbackrest archive-push, a segment a minute); not without a repository host", () => {
+    const { file } = setup();
+    const params = (parse(file('ash-1', 'config/patroni/patroni.yml')!.content) as any).bootstrap.dcs.postgresql.parameters;
+    expect(params).toMatchObject({ archive_mode: 'on', archive_command: 'pgbackrest --stanza=twincigo archive-push %p', archive_timeout: 60 });
+  });
+
+  it('the schedule: the inventory’s cron expressions (defaults: full Sunday 03:00, diff the other days); the scheduler picks the strongest type due', () => {
+    const sched = setup({ schedule: { incr: '*/30 * * * *' } }).file('ash-2', 'config/pgbackrest-repo/schedule')!.content;
+    expect(sched.split('\n').filter((l) => l && !l.startsWith('#'))).toEqual(['0 3 * * 0 full', '0 3 * * 1-6 diff', '*/30 * * * * incr']);
+    const dir = mkdtempSync(join(tmpdir(), 'twincigo-sched-'));
+    writeFileSync(join(dir, 'schedule'), sched);
+    const due = (t: string) => spawnSync('sh', [`${COMPOSE_DIR}config/pgbackrest-schedule.sh`, 'due', ...t.split(' ')], { encoding: 'utf8', env: { ...process.env, SCHEDULE_DIR: dir } }).stdout.trim();
+    expect(due('00 03 29 11 7')).toBe('full'); // Sunday 03:00: full (and incr, and not diff) → full
+    expect(due('00 03 30 11 1')).toBe('diff');
+    expect(due('30 14 30 11 1')).toBe('incr');
+    expect(due('07 14 30 11 1')).toBe('');
+  });
+});
+
+describe('pgbackrest info', () => {
+  const sample = JSON.stringify([{
+    name: 'twincigo',
+    status: { code: 0, message: 'ok' },
+    archive: [{ id: '17-1', min: '000000010000000000000003', max: '00000002000000000000000A' }],
+    backup: [
+      { label: '20261130-100000F', type: 'full', prior: null, timestamp: { start: 1796032800, stop: 1796032830 }, archive: { start: '000000010000000000000004', stop: '000000010000000000000004' }, info: { size: 31_000_000, delta: 31_000_000, repository: { size: 4_100_000, delta: 4_100_000 } } },
+      { label: '20261130-100000F_20261130-110000I', type: 'incr', prior: '20261130-100000F', timestamp: { start: 1796036400, stop: 1796036405 }, archive: { start: '000000020000000000000009', stop: '000000020000000000000009' }, info: { size: 31_500_000, delta: 600_000, repository: { size: 4_200_000, delta: 120_000 } } },
+    ],
+  }]);
+
+  it('reads the backups (sizes, WAL ranges, what an incremental depends on) and the archive; the last backup’s age', () => {
+    const [info] = parseInfo(sample);
+    expect(info!.backups.map((b) => [b.label, b.type, b.repositoryBytes, b.reference])).toEqual([
+      ['20261130-100000F', 'full', 4_100_000, null],
+      ['20261130-100000F_20261130-110000I', 'incr', 120_000, '20261130-100000F'],
+    ]);
+    expect(info!.backups[0]!.stop).toBe('2026-11-30T10:00:30.000Z');
+    expect(info!.wal).toEqual({ min: '000000010000000000000003', max: '00000002000000000000000A' });
+    expect(lastBackupAgeSec(info!, Date.parse('2026-11-30T11:10:05Z'))).toBe(600);
+    expect(parseInfo(JSON.stringify([{ name: 'twincigo', status: { code: 2, message: 'no valid backups' }, backup: [], archive: [] }]))[0]).toMatchObject({ backups: [], wal: null, status: { code: 2 } });
+  });
+});
