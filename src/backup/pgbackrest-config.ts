@@ -57,8 +57,8 @@ const tlsServer = (port: number, clients: NodeConfig[]) => [
   `tls-server-ca-file=${PATHS.tls}/ca.crt`,
   `tls-server-cert-file=${PATHS.tls}/node.crt`,
   `tls-server-key-file=${PATHS.tls}/node.key`,
-  // only these clients, only this stanza: a certificate's CN is its node's cluster address
-  `tls-server-auth=${clients.map((c) => c.privateAddress).join(',')}=${STANZA}`,
+  // only these clients, only this stanza: a certificate's CN is its node's cluster address (one line per client)
+  ...clients.map((c) => `tls-server-auth=${c.privateAddress}=${STANZA}`),
 ];
 const HEAD = (env: EnvironmentConfig, node: NodeConfig, what: string) => `# Rendered by twincigo for ${node.name} (${env.name}): ${what}; do not edit on the node.`;
 const COMMON = ['log-level-console=info', 'log-level-file=off', 'compress-type=zst'];

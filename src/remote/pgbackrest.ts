@@ -13,7 +13,7 @@ export const pgbackrestRepo = (...args: string[]): Command => execIn('pgbackrest
 const SETUP = [
   `pgbackrest --stanza=${STANZA} stanza-create`,
   `pgbackrest --stanza=${STANZA} check`,
-  `if pgbackrest --stanza=${STANZA} --output=json info | grep -q '"backup":\[\]'; then pgbackrest --stanza=${STANZA} --type=full backup && echo "first full backup taken"; fi`,
+  `if pgbackrest --stanza=${STANZA} --output=json info | grep -qF '"backup":[]'; then pgbackrest --stanza=${STANZA} --type=full backup && echo "first full backup taken"; fi`,
 ].join(' && ');
 export const stanzaSetupCommand = (): Command => execIn('pgbackrest-repo', ['sh', '-c', SETUP], { user: 'postgres' });
 

@@ -7,6 +7,8 @@ import { root, type Command } from '../remote/shell.js';
 /** What status says of backups: the newest backup and how old it is, and whether WAL reaches the repository. */
 export interface BackupStatus {
   repository: string;
+  /** pgBackRest on the repository host answered (false: the backups are unknown). */
+  answered: boolean;
   lastBackup: Pick<BackupEntry, 'label' | 'type' | 'stop'> | null;
   lastBackupAgeSec: number | null;
   wal: {
@@ -29,7 +31,7 @@ const ARCHIVER = `select coalesce(last_archived_wal, ''), coalesce(extract(epoch
   from pg_stat_archiver`;
 
 const SCRIPT = [
-  `docker exec -u postgres "$1" pgbackrest --stanza=${STANZA} --output=json info 2>/dev/null || echo '[]'`,
+  `docker exec -u postgres "$1" pgbackrest --stanza=${STANZA} --output=json info 2>/dev/null || echo '@@info-failed'`,
   'echo "@@archiver"',
   `docker exec "$2" sh -c 'PGPASSWORD="$PATRONI_SUPERUSER_PASSWORD" PGCONNECT_TIMEOUT=3 exec psql -X -At -F "|" -h 127.0.0.1 -p 5000 -U postgres -d postgres -c "$1"' sh "$3" 2>/dev/null`,
 ].join('\n');
@@ -41,12 +43,13 @@ export function parseBackupStatus(stdout: string, repository: string, now = Date
   const [infoText = '[]', archiver = ''] = stdout.split('@@archiver');
   let lastBackup: BackupStatus['lastBackup'] = null;
   let age: number | null = null;
+  let answered = !infoText.includes('@@info-failed');
   try {
     const info = parseInfo(infoText.trim() || '[]')[0];
     const last = info?.backups.at(-1);
     if (info && last) ((lastBackup = { label: last.label, type: last.type, stop: last.stop }), (age = lastBackupAgeSec(info, now)));
   } catch {
-    // not JSON: pgBackRest did not answer; the backup is unknown
+    answered = false; // not JSON: pgBackRest did not answer
   }
   const row = archiver.trim().split('\n').find((l) => l.includes('|'));
   let wal: BackupStatus['wal'] = null;
@@ -60,7 +63,7 @@ export function parseBackupStatus(stdout: string, repository: string, now = Date
       lastFailed: lastFailed || null,
     };
   }
-  return { repository, lastBackup, lastBackupAgeSec: age, wal };
+  return { repository, answered, lastBackup, lastBackupAgeSec: age, wal };
 }
 
 const ago = (sec: number) => (sec >= 7200 ? `${(sec / 3600).toFixed(1)} h` : `${Math.round(sec / 60)} min`);
@@ -69,7 +72,8 @@ const ago = (sec: number) => (sec >= 7200 ? `${(sec / 3600).toFixed(1)} h` : `${
 export function backupWarnings(b: BackupStatus | null, env: EnvironmentConfig): string[] {
   if (b === null) return ['backups unknown: the repository host did not answer'];
   const out: string[] = [];
-  if (!b.lastBackup) out.push(`no backup in the repository on ${b.repository}: twincigo backup --type full`);
+  if (!b.answered) out.push(`backups unknown: pgBackRest on the repository host ${b.repository} did not answer (twincigo logs pgbackrest-repo)`);
+  else if (!b.lastBackup) out.push(`no backup in the repository on ${b.repository}: twincigo backup --type full`);
   else if (b.lastBackupAgeSec !== null && b.lastBackupAgeSec > env.backup.maxBackupAgeMin * 60) {
     out.push(`the last backup (${b.lastBackup.label}) is ${ago(b.lastBackupAgeSec)} old (limit ${ago(env.backup.maxBackupAgeMin * 60)}): is the schedule running? twincigo logs pgbackrest-schedule`);
   }

@@ -89,16 +89,21 @@ describe('backups (pgBackRest)', () => {
   }, 600_000);
 
   it('the repository host down: archiving fails, status is degraded and says so; back up: healthy', async () => {
+    // status allows WAL to wait 1 minute here (the inventory's backup.maxWalAgeMinutes; read by status alone)
+    writeFileSync(LAB_INVENTORY, saved.replace(/^( {4}rttMs: .*)$/m, `$1\n    backup:\n      maxWalAgeMinutes: 1`));
     await inNode(repoNode, ['docker', 'stop', 'twincigo-pgbackrest-repo-1']);
     try {
       await lab.query(0, 5000, "insert into e2e_backup (note) values ('while the repository is down'); select pg_switch_wal()");
       const s = await waitFor('status naming the archiving failure', async () => {
         const r = await json(['status']);
-        return r.code === 3 && (r.body.warnings as string[]).some((w) => /WAL archiving is failing|backups unknown/.test(w)) ? r : false;
-      }, 120_000, 2000);
+        const w = r.body.warnings as string[];
+        return r.code === 3 && w.some((x) => /backups unknown: pgBackRest on the repository host lab-ash-2 did not answer/.test(x)) && w.some((x) => /WAL archiving is (failing|behind)/.test(x)) ? r : false;
+      }, 180_000, 3000);
       expect(s.body.healthy).toBe(false);
+      expect(s.body.backups.wal.unarchivedBytes).toBeGreaterThan(0);
     } finally {
       await inNode(repoNode, ['docker', 'start', 'twincigo-pgbackrest-repo-1']);
+      writeFileSync(LAB_INVENTORY, saved);
     }
     await waitFor('archiving back and status healthy', async () => (await cli(['status', '--quiet'], 60_000)).code === 0, 180_000, 3000);
   }, 400_000);

@@ -12,6 +12,7 @@ import { upload } from '../../dist/ssh/upload.js';
 import type { NodeBundle } from '../../dist/stack/bundle.js';
 import { renderGated as renderEnvironment } from '../../dist/operations/gate.js';
 import { supabaseSql } from '../../dist/stack/supabase-sql.js';
+import { stanzaSetupCommand } from '../../dist/remote/pgbackrest.js';
 import { psqlViaHaproxy } from '../../dist/cluster/psql.js';
 import { patroniMembers } from '../../dist/cluster/patroni.js';
 import { haproxyRoutesToLeader } from '../../dist/cluster/health.js';
@@ -118,6 +119,9 @@ export class LabCluster {
     await waitUntil('HAProxy :5000 to reach the leader', steadily(() => haproxyRoutesToLeader(this.conns[0]!), 3000), { timeoutMs: 60_000, intervalMs: 500 });
     await psqlViaHaproxy(this.conns[0]!, supabaseSql({ postgresPassword: this.values.values.POSTGRES_PASSWORD!, backendPassword: this.values.values.BACKEND_DB_PASSWORD! }));
     await Promise.all(this.conns.map((c, i) => c.run(this.compose(i, 'up', '-d', '--wait', '--wait-timeout', '120'), { timeoutMs: 240_000 })));
+    // as bootstrap does: the stanza, archiving checked, a first full backup (else status is degraded)
+    const repo = this.config.nodes.findIndex((n) => n.roles.includes('backup'));
+    if (repo >= 0) await this.conns[repo]!.run(stanzaSetupCommand(), { timeoutMs: 240_000 });
   }
 
   /** The end of a test file: its connections close, the stack keeps running for the next file (the run's end removes the lab). */

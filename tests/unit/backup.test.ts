@@ -44,7 +44,7 @@ describe('pgBackRest as rendered', () => {
     expect(db).toContain(`tls-server-port=${DB_PORT}`);
     const repo = file('ash-2', 'config/pgbackrest-repo/pgbackrest.conf')!.content;
     for (const [i, ip] of ['10.0.0.1', '10.0.0.2', '10.0.0.3'].entries()) expect(repo).toContain(`pg${i + 1}-host=${ip}\npg${i + 1}-host-port=${DB_PORT}\npg${i + 1}-host-type=tls`);
-    expect(repo).toContain('tls-server-auth=10.0.0.1,10.0.0.2,10.0.0.3=twincigo');
+    expect(repo).toContain('tls-server-auth=10.0.0.1=twincigo\ntls-server-auth=10.0.0.2=twincigo\ntls-server-auth=10.0.0.3=twincigo\n');
     expect(repo).toMatch(/repo1-retention-full=2\n/);
     expect(repo).toContain('backup-standby=y');
     // the key is a secret file; the node's certificate names its address; the CA is the same everywhere
