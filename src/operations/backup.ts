@@ -7,13 +7,13 @@ import type { Session } from '../session/session.js';
 import { operate } from '../session/operation.js';
 
 /** The repository host, or what to add to the inventory. */
-function repository(ctx: Session) {
+export function repository(ctx: Session) {
   const repo = repoHost(ctx.config.env);
   if (!repo) throw new UsageError(`${ctx.config.env.name} has no repository host`, ['give one node the role "backup" in twincigo.yml, then bootstrap (or deploy)']);
   return repo;
 }
 
-async function readInfo(pool: SshPool, ctx: Session): Promise<BackupInfo> {
+export async function readInfo(pool: SshPool, ctx: Session): Promise<BackupInfo> {
   const conn = await pool.get(repository(ctx));
   const res = await conn.exec(infoCommand(), { timeoutMs: 60_000 });
   if (res.code !== 0) throw new TwincigoError(`pgbackrest info failed on ${repository(ctx).name}: ${res.stderr.trim().split('\n').slice(-2).join('; ') || `exit ${res.code}`}`);

@@ -13,6 +13,9 @@ export const SUPABASE_PRELOAD =
  * variables from the node's .env. pg_hba admits only the cluster's addresses (replication and
  * clients: HAProxy connects from the nodes' own addresses).
  */
+/** Patroni's cluster name (its keys in etcd live under /service/<scope>/). */
+export const patroniScope = (env: { name: string }) => `twincigo-${env.name}`;
+
 /** The Patroni container's memory limit per profile (compose/patroni.yml, compose/prod/patroni.yml): a unit test keeps them equal. */
 export const PATRONI_MEMORY_MIB = { dev: 2560, prod: 16384 } as const;
 
@@ -66,7 +69,7 @@ export function patroniConfig(env: EnvironmentConfig, node: NodeConfig, settings
   }
   for (const [k, v] of Object.entries(env.postgresParameters ?? {})) parameters[k] = typeof v === 'boolean' ? (v ? 'on' : 'off') : v;
   const doc = {
-    scope: `twincigo-${env.name}`,
+    scope: patroniScope(env),
     namespace: '/service/',
     name: node.name,
     restapi: {

@@ -11,9 +11,11 @@ export function imagesPhase(run: BootstrapRun): Phase<NodeConfig>[] {
   const fetch = async ({ node, signal, log }: Ctx) => {
     const c = await conn(run, node);
     const images = bundleImages(bundleOf(run, node));
-    const missingNow = async () => (await c.run(missingImagesCommand(images.map((i) => i.image)))).stdout.split('\n').filter(Boolean);
+    // one image may serve several services (Patroni's runs pgBackRest's server too): counted, checked and shipped once
+    const names = [...new Set(images.map((i) => i.image))];
+    const missingNow = async () => (await c.run(missingImagesCommand(names))).stdout.split('\n').filter(Boolean);
     const missing = await missingNow();
-    if (missing.length === 0) return `all ${images.length} present`;
+    if (missing.length === 0) return `all ${names.length} present`;
     if (ship) {
       for (const image of missing) {
         log(`shipping ${image}`);
@@ -28,7 +30,7 @@ export function imagesPhase(run: BootstrapRun): Phase<NodeConfig>[] {
     const still = await missingNow();
     if (still.length > 0) throw new TwincigoError(`images still missing: ${still.join(', ')}`);
     noteChange(run, node.name, { kind: 'images', count: missing.length, how: ship ? 'shipped' : 'fetched' });
-    return `${missing.length} ${ship ? 'shipped' : 'fetched'}, ${images.length - missing.length} present`;
+    return `${missing.length} ${ship ? 'shipped' : 'fetched'}, ${names.length - missing.length} present`;
   };
   return [{
     title: ship ? 'Images (shipped over SSH)' : 'Images',

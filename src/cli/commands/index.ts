@@ -11,11 +11,12 @@ import { lockCommand } from './lock.js';
 import { logsCommand } from './logs.js';
 import { migrateCommand } from './migrate.js';
 import { renderCommand } from './render.js';
+import { restoreCommand, restoreTestCommand } from './restore.js';
 import { statusCommand } from './status.js';
 import { switchoverCommand } from './switchover.js';
 
 /** Every command of the CLI, each defined in its own file. */
 export const COMMANDS = [
   configCommand, renderCommand, statusCommand, bootstrapCommand, logsCommand, execCommand, auditCommand, switchoverCommand, failoverTestCommand,
-  lockCommand, secretsCommand, deployCommand, releasesCommand, rollbackCommand, migrateCommand, backupCommand, envCommand, initCommand, completionCommand,
+  lockCommand, secretsCommand, deployCommand, releasesCommand, rollbackCommand, migrateCommand, backupCommand, restoreCommand, restoreTestCommand, envCommand, initCommand, completionCommand,
 ];
