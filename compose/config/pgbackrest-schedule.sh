@@ -2,7 +2,7 @@
 # The repository host's backup schedule (runs as postgres in the pgbackrest-schedule container).
 # Every minute (UTC), each line of `schedule` — "minute hour day-of-month month day-of-week type",
 # cron's fields with *, lists, ranges and steps — that matches runs `pgbackrest backup` of that
-# type; when several match, the strongest (full > diff > incr). Expiry follows each backup
+# type, to each repository; when several match, the strongest (full > diff > incr). Expiry follows each backup
 # (pgBackRest's retention). Output goes to the container's log (and so to Loki).
 set -u
 dir=${SCHEDULE_DIR:-/etc/twincigo/pgbackrest}
@@ -40,8 +40,11 @@ while :; do
     # shellcheck disable=SC2086
     type=$(due $now)
     if [ -n "$type" ]; then
-      echo "pgbackrest-schedule: $(date -u '+%FT%TZ') $type backup"
-      pgbackrest --stanza=twincigo --type="$type" backup || echo "pgbackrest-schedule: $type backup FAILED (exit $?)"
+      # each repository in turn (`repositories`: "1", or "1 2" with prod's offsite one)
+      for repo in $(cat "$dir/repositories" 2>/dev/null || echo 1); do
+        echo "pgbackrest-schedule: $(date -u '+%FT%TZ') $type backup to repository $repo"
+        pgbackrest --stanza=twincigo --repo="$repo" --type="$type" backup || echo "pgbackrest-schedule: $type backup to repository $repo FAILED (exit $?)"
+      done
     fi
   fi
   sleep 15

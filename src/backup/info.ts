@@ -15,6 +15,8 @@ export interface BackupEntry {
   walStop: string;
   /** The backup it depends on (diff/incr). */
   reference: string | null;
+  /** The repository it is in: 1 the repository host's, 2 prod's offsite one. */
+  repo: number;
 }
 
 export interface BackupInfo {
@@ -33,6 +35,7 @@ interface RawBackup {
   info?: { size?: number; repository?: { delta?: number; size?: number } };
   archive?: { start?: string; stop?: string };
   prior?: string | null;
+  database?: { 'repo-key'?: number };
 }
 interface RawStanza {
   name: string;
@@ -60,6 +63,7 @@ export function parseInfo(json: string): BackupInfo[] {
         walStart: b.archive?.start ?? '',
         walStop: b.archive?.stop ?? '',
         reference: b.prior ?? null,
+        repo: b.database?.['repo-key'] ?? 1,
       })),
       wal: archive.length ? { min: archive[0]!.min!, max: archive.at(-1)!.max! } : null,
     };
@@ -67,7 +71,7 @@ export function parseInfo(json: string): BackupInfo[] {
 }
 
 /** Seconds since the newest backup finished (null: none). */
-export function lastBackupAgeSec(info: BackupInfo, now = Date.now()): number | null {
-  const last = info.backups.at(-1);
+export function lastBackupAgeSec(info: BackupInfo, now = Date.now(), repo?: number): number | null {
+  const last = info.backups.filter((b) => repo === undefined || b.repo === repo).at(-1);
   return last ? Math.max(0, Math.round((now - Date.parse(last.stop)) / 1000)) : null;
 }

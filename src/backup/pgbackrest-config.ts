@@ -1,4 +1,5 @@
 import type { BackupSettings, EnvironmentConfig, NodeConfig } from '../config/model.js';
+import { offsiteRepoLines, type OffsiteEndpoint } from './offsite.js';
 import { derive, issue, keyFromSeed, type Issued } from './x509.js';
 
 /**
@@ -14,6 +15,9 @@ export function scheduleFile(env: EnvironmentConfig): string {
   const lines = (['full', 'diff', 'incr'] as const).filter((t) => s[t]).map((t) => `${s[t]!.trim().split(/\s+/).join(' ')} ${t}`);
   return `# Rendered by twincigo (${env.name}): the backups the repository host takes, UTC.\n${lines.join('\n')}\n`;
 }
+
+/** The repositories each scheduled backup goes to, in turn ("1" or "1 2"). */
+export const repositoriesFile = (offsite: boolean) => (offsite ? '1 2\n' : '1\n');
 
 /** The database nodes' pgBackRest servers, and the repository host's. */
 export const DB_PORT = 8432;
@@ -68,10 +72,14 @@ const COMMON = ['log-level-console=info', 'log-level-file=off', 'compress-type=z
  * WAL is pushed to the repository host from whichever member leads, restores and archive-get come
  * from there, and this node's TLS server (DB_PORT) lets the repository host in for backups.
  */
-export function dbConfig(env: EnvironmentConfig, node: NodeConfig): string {
+export function dbConfig(env: EnvironmentConfig, node: NodeConfig, offsite = false): string {
   const repo = repoHost(env);
   if (!repo) throw new Error(`environment ${env.name} has no node with role "backup"`);
-  return [HEAD(env, node, 'a database node'), '[global]', ...COMMON, `repo1-host=${repo.privateAddress}`, `repo1-host-port=${REPO_PORT}`, ...tlsClient('repo1-host'),
+  const viaRepoHost = (i: number) => [`repo${i}-host=${repo.privateAddress}`, `repo${i}-host-port=${REPO_PORT}`, ...tlsClient(`repo${i}-host`)];
+  // with two repositories WAL is pushed asynchronously (spooled beside the data): one repository
+  // out of reach must not hold the other back (pgBackRest's advice)
+  const asyncPush = offsite ? ['archive-async=y', 'spool-path=/var/lib/postgresql/data/pgbackrest-spool'] : [];
+  return [HEAD(env, node, 'a database node'), '[global]', ...COMMON, ...viaRepoHost(1), ...(offsite ? viaRepoHost(2) : []), ...asyncPush,
     ...tlsServer(DB_PORT, [repo]), '', `[${STANZA}]`, `pg1-path=${PATHS.pgdata}`, `pg1-socket-path=${PATHS.socket}`, ''].join('\n');
 }
 
@@ -80,11 +88,12 @@ export function dbConfig(env: EnvironmentConfig, node: NodeConfig): string {
  * (reached through its TLS server; backups taken from a standby, the primary asked only to start
  * and stop them), and the repository's own TLS server (REPO_PORT) for the nodes' WAL.
  */
-export function repoConfig(env: EnvironmentConfig): string {
+export function repoConfig(env: EnvironmentConfig, offsite?: OffsiteEndpoint): string {
   const settings: BackupSettings = env.backup;
   const repo = repoHost(env);
   if (!repo) throw new Error(`environment ${env.name} has no node with role "backup"`);
   const pg = dbNodes(env).flatMap((n, i) => [`pg${i + 1}-host=${n.privateAddress}`, `pg${i + 1}-host-port=${DB_PORT}`, ...tlsClient(`pg${i + 1}-host`), `pg${i + 1}-path=${PATHS.pgdata}`, `pg${i + 1}-socket-path=${PATHS.socket}`]);
   return [HEAD(env, repo, 'the repository host'), '[global]', ...COMMON, 'process-max=2', `repo1-path=${PATHS.repo}`, `repo1-retention-full=${settings.retentionFull}`,
+    ...(offsite ? offsiteRepoLines(env, offsite) : []),
     'start-fast=y', 'backup-standby=y', 'archive-check=y', ...tlsServer(REPO_PORT, dbNodes(env)), '', `[${STANZA}]`, ...pg, ''].join('\n');
 }

@@ -20,6 +20,8 @@ export interface RestoreSetup {
   replicas: NodeConfig[];
   /** The leader found before the restore (its WAL is archived first), if any. */
   leaderBefore: NodeConfig | undefined;
+  /** --repo: the repository to restore from (default: pgBackRest looks in each). */
+  repo?: number | undefined;
 }
 
 export interface RestoreResult {
@@ -53,7 +55,7 @@ const restoreStep = ({ s, out, conn }: R): OnceStep => ({
   title: `pgbackrest restore (--delta) to ${describeTarget(s.target)}, recovered and promoted`,
   timeoutMs: 6 * 3600_000,
   run: async ({ log, signal }) => {
-    const res = await (await conn(s.primary)).exec(restoreCommand('inplace', s.env.baseDir, restoreOptions(s.target)), { timeoutMs: 6 * 3600_000, signal, onStderr: (l) => log(l.trimEnd()) });
+    const res = await (await conn(s.primary)).exec(restoreCommand('inplace', s.env.baseDir, restoreOptions(s.target, s.repo)), { timeoutMs: 6 * 3600_000, signal, onStderr: (l) => log(l.trimEnd()) });
     if (res.code !== 0) throw new TwincigoError(`the restore on ${s.primary.name} failed: ${errLines(res.stderr + res.stdout) || res.stderr.trim().split('\n').slice(-3).join('; ') || `exit ${res.code}`}`);
     const o = (out.output = parseRestoreOutput(res.stdout));
     for (const l of o.log) log(l);

@@ -28,7 +28,8 @@ export function parseTarget(text: string): RestoreTarget {
 }
 
 /** The target checked against what the repository holds: a label it keeps, a time it can reach. */
-export function checkTarget(target: RestoreTarget, info: BackupInfo, now = new Date()): void {
+export function checkTarget(target: RestoreTarget, all: BackupInfo, now = new Date(), repo?: number): void {
+  const info = repo ? { ...all, backups: all.backups.filter((b) => b.repo === repo) } : all;
   if (info.backups.length === 0) throw new UsageError('the repository holds no backup: nothing to restore from', ['twincigo backup --type full']);
   if (target.kind === 'label' && !info.backups.some((b) => b.label === target.label)) {
     throw new UsageError(`no backup labelled ${target.label}`, [`twincigo backup list shows the labels: ${info.backups.map((b) => b.label).join(', ')}`]);
@@ -43,7 +44,11 @@ export function checkTarget(target: RestoreTarget, info: BackupInfo, now = new D
 }
 
 /** pgBackRest's restore options for a target (always promoted: the restored cluster leads on a new timeline). */
-export function restoreOptions(target: RestoreTarget): string[] {
+export function restoreOptions(target: RestoreTarget, repo?: number): string[] {
+  return [...(repo ? [`--repo=${repo}`] : []), ...targetOptions(target)];
+}
+
+function targetOptions(target: RestoreTarget): string[] {
   switch (target.kind) {
     // the archive replayed to its end; PostgreSQL then ends recovery and promotes by itself
     case 'latest':

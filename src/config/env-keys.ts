@@ -10,6 +10,8 @@ export interface EnvKey {
   profiles?: Profile[];
   /** Used by the renderer only (what it derives goes to the nodes), never written to a node's .env. */
   operatorOnly?: boolean;
+  /** A credential someone else issues (a provider's access key): never generated, filled in by hand. */
+  issued?: boolean;
 }
 
 const secret = (key: string, about: string, profiles?: Profile[]): EnvKey => ({ key, secret: true, about, profiles });
@@ -60,7 +62,16 @@ export const ENV_KEYS: Record<Role, EnvKey[]> = {
   ],
   monitoring: [secret('GRAFANA_ADMIN_PASSWORD', 'Grafana admin password')],
   logs: [],
-  backup: [TLS_SEED],
+  backup: [
+    TLS_SEED,
+    // prod's offsite repository (repo2): on the repository host only, which writes it for every node
+    setting('BACKUP_S3_ENDPOINT', "the offsite S3 endpoint of the second backup repository, host[:port] (e.g. s3.eu-central-003.backblazeb2.com); HTTPS", ['prod']),
+    setting('BACKUP_S3_BUCKET', 'the offsite bucket the backups go to (under /twincigo/<environment>)', ['prod']),
+    setting('BACKUP_S3_REGION', "the offsite bucket's region (e.g. eu-central-1; MinIO: us-east-1)", ['prod']),
+    { ...secret('BACKUP_S3_ACCESS_KEY', "the offsite bucket's access key (read/write on that bucket only), from the S3 provider", ['prod']), issued: true },
+    { ...secret('BACKUP_S3_SECRET_KEY', "the offsite bucket's secret key, from the S3 provider", ['prod']), issued: true },
+    secret('PGBACKREST_REPO2_CIPHER_PASS', 'encrypts the offsite repository (aes-256-cbc): keep a copy away from the cluster — without it the offsite backups cannot be read', ['prod']),
+  ],
   archive: [TLS_SEED],
 };
 

@@ -122,6 +122,14 @@ export function resolveEnvironment(inv: Inventory, name: string): EnvironmentCon
       schedule: { full: spec.backup?.schedule?.full ?? '0 3 * * 0', diff: spec.backup?.schedule?.diff ?? '0 3 * * 1-6', incr: spec.backup?.schedule?.incr },
       maxBackupAgeMin: Math.round((spec.backup?.maxBackupAgeHours ?? 26) * 60),
       maxWalAgeMin: spec.backup?.maxWalAgeMinutes ?? 5,
+      // prod always has it (its keys are required there); dev only has the repository host's
+      offsite: profile === 'prod' && envRoles.has('backup')
+        ? {
+          uriStyle: spec.backup?.offsite?.uriStyle ?? 'host',
+          caFile: spec.backup?.offsite?.caFile ? resolve(inv.dir, spec.backup.offsite.caFile) : undefined,
+          retentionFull: spec.backup?.offsite?.retentionFull ?? spec.backup?.retentionFull ?? 2,
+        }
+        : undefined,
     },
     postgresParameters: spec.postgres?.parameters ?? {},
     nodes: spec.nodes.map((n) => ({

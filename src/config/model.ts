@@ -11,6 +11,8 @@ export interface BackupSettings {
   /** status is degraded past these ages. */
   maxBackupAgeMin: number;
   maxWalAgeMin: number;
+  /** prod: the second repository on S3 (repo2, encrypted), beside the repository host's own (repo1). */
+  offsite: { uriStyle: 'host' | 'path'; caFile?: string | undefined; retentionFull: number } | undefined;
 }
 
 /** A node of the selected environment, with inherited settings resolved. */

@@ -67,6 +67,13 @@ export const environmentSchema = z.strictObject({
     schedule: z.strictObject({ full: CRON.optional(), diff: CRON.optional(), incr: CRON.optional() }).optional(),
     maxBackupAgeHours: z.number().positive().max(24 * 90).optional(),
     maxWalAgeMinutes: z.number().positive().max(24 * 60).optional(),
+    /** prod's second repository on S3 (endpoint, bucket, region and keys come from the env file): how to reach it, how many full backups it keeps. */
+    offsite: z.strictObject({
+      uriStyle: z.enum(['host', 'path']).optional(),
+      /** A CA certificate (PEM) to trust for the endpoint, for a self-hosted S3 with its own CA; relative to this file. */
+      caFile: z.string().min(1).optional(),
+      retentionFull: z.number().int().min(1).max(100).optional(),
+    }).optional(),
   }).optional(),
   /** PostgreSQL parameters over twincigo's defaults (Patroni's DCS config; deploy applies them). */
   postgres: z.strictObject({ parameters: z.record(z.string().regex(/^[a-z_][a-z0-9_.]*$/, 'must be a PostgreSQL parameter name'), z.union([z.string(), z.number(), z.boolean()])).optional() }).optional(),

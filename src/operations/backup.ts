@@ -6,6 +6,14 @@ import type { SshPool } from '../ssh/pool.js';
 import type { Session } from '../session/session.js';
 import { operate } from '../session/operation.js';
 
+/** --repo: 1 (the repository host's) or 2 (prod's offsite one, where there is one). */
+export function repoIndex(ctx: Session, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (text === '1') return 1;
+  if (text === '2' && ctx.config.env.backup.offsite) return 2;
+  throw new UsageError(`--repo ${text}: ${ctx.config.env.name} has ${ctx.config.env.backup.offsite ? 'repositories 1 and 2' : 'repository 1 only (the offsite repository 2 is prod\'s)'}`);
+}
+
 /** The repository host, or what to add to the inventory. */
 export function repository(ctx: Session) {
   const repo = repoHost(ctx.config.env);
@@ -25,21 +33,22 @@ export async function readInfo(pool: SshPool, ctx: Session): Promise<BackupInfo>
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
 
 /** `twincigo backup [--type]`: taken by the repository host (from a streaming standby when there is one), under the environment's lock. */
-export function backupRun(ctx: Session, o: { type: 'full' | 'diff' | 'incr'; lockWaitSec: number }): Promise<number> {
+export function backupRun(ctx: Session, o: { type: 'full' | 'diff' | 'incr'; repo?: string; lockWaitSec: number }): Promise<number> {
   const repo = repository(ctx);
+  const index = repoIndex(ctx, o.repo) ?? 1;
   return operate(ctx, (op) =>
     op.locked(`backup --type ${o.type}`, o.lockWaitSec, async () => {
       const conn = await op.pool.get(repo);
       const started = performance.now();
-      ctx.ui.info(`${o.type} backup on ${repo.name} …`);
-      const res = await conn.exec(backupCommand(o.type), { timeoutMs: 6 * 3600_000, signal: op.signal, onStderr: (l) => ctx.ui.debug(l.trimEnd()) });
+      ctx.ui.info(`${o.type} backup on ${repo.name}${index === 2 ? ' to the offsite repository' : ''} …`);
+      const res = await conn.exec(backupCommand(o.type, index), { timeoutMs: 6 * 3600_000, signal: op.signal, onStderr: (l) => ctx.ui.debug(l.trimEnd()) });
       const ms = Math.round(performance.now() - started);
       if (res.code !== 0) {
         const why = (res.stderr + res.stdout).split('\n').filter((l) => /ERROR|WARN/.test(l)).slice(-3).join('; ') || `exit ${res.code}`;
         await op.audit(`backup --type ${o.type}`, 'failed', why);
         throw new TwincigoError(`the ${o.type} backup failed: ${why}`);
       }
-      const last = (await readInfo(op.pool, ctx)).backups.at(-1)!;
+      const last = (await readInfo(op.pool, ctx)).backups.filter((b) => b.repo === index).at(-1)!;
       await op.audit(`backup --type ${o.type}`, 'ok', last.label);
       // pgBackRest copies the files from a standby after it has replayed up to the backup's start
       const fromStandby = /wait for replay on the standby/i.test(res.stdout + res.stderr);

@@ -8,7 +8,7 @@ import { parseRestoreOutput, restoreCommand } from '../remote/restore.js';
 import type { SshPool } from '../ssh/pool.js';
 import type { Session } from '../session/session.js';
 import { operate } from '../session/operation.js';
-import { readInfo, repository } from './backup.js';
+import { readInfo, repoIndex, repository } from './backup.js';
 
 /** --to asked on a TTY (checked as it is typed), else the flag named. */
 export function askTarget(ctx: Session): Promise<string> {
@@ -39,15 +39,16 @@ async function reachAll(pool: SshPool, nodes: NodeConfig[]): Promise<void> {
  * environment's lock — see restorePlan for the steps. Everything is checked (target, repository,
  * nodes) before the first member is stopped.
  */
-export function restore(ctx: Session, o: { to: string; lockWaitSec: number }): Promise<number> {
+export function restore(ctx: Session, o: { to: string; repo?: string | undefined; lockWaitSec: number }): Promise<number> {
   const env = ctx.config.env;
   const target = parseTarget(o.to);
+  const repo = repoIndex(ctx, o.repo);
   repository(ctx);
   const command = `restore --to ${o.to}`;
   return operate(ctx, (op) =>
     op.locked(command, o.lockWaitSec, async () => {
       const info = await readInfo(op.pool, ctx);
-      checkTarget(target, info);
+      checkTarget(target, info, new Date(), repo);
       const nodes = patroniNodes(ctx);
       await reachAll(op.pool, nodes);
       const leaderBefore = await findLeader(op.pool, nodes);
@@ -57,7 +58,7 @@ export function restore(ctx: Session, o: { to: string; lockWaitSec: number }): P
       }
       await op.audit(command, 'started', `on ${primary.name}`);
       const out: RestoreResult = {};
-      const res = await runPlan(restorePlan(op.pool, { env, target, primary, replicas: nodes.filter((n) => n !== primary), leaderBefore }, out), { nodes: env.nodes, mode: ctx.renderMode, signal: op.signal });
+      const res = await runPlan(restorePlan(op.pool, { env, target, primary, replicas: nodes.filter((n) => n !== primary), leaderBefore, repo }, out), { nodes: env.nodes, mode: ctx.renderMode, signal: op.signal });
       if (!res.ok) {
         await op.audit(command, res.interrupted ? 'interrupted' : 'failed', res.error ?? '');
         throw new TwincigoError(`${res.interrupted ? 'interrupted' : 'the restore failed'} in "${res.failedPhase ?? '?'}": ${res.error ?? ''}`, 1, [
@@ -89,14 +90,15 @@ export function restore(ctx: Session, o: { to: string; lockWaitSec: number }): P
  * it restored into a scratch container on a node that does not lead, started, asked a question,
  * measured, removed. Nothing reaches the repository (archiving off) and nothing listens on a port.
  */
-export function restoreTest(ctx: Session, o: { to: string; lockWaitSec: number }): Promise<number> {
+export function restoreTest(ctx: Session, o: { to: string; repo?: string | undefined; lockWaitSec: number }): Promise<number> {
   const env = ctx.config.env;
   const target: RestoreTarget = parseTarget(o.to);
+  const repo = repoIndex(ctx, o.repo);
   repository(ctx);
   return operate(ctx, (op) =>
     op.locked('restore-test', o.lockWaitSec, async () => {
       const info = await readInfo(op.pool, ctx);
-      checkTarget(target, info);
+      checkTarget(target, info, new Date(), repo);
       const nodes = patroniNodes(ctx);
       const leader = await findLeader(op.pool, nodes);
       const node = nodes.find((n) => n !== leader && n.roles.includes('patroni'))!;
@@ -104,13 +106,13 @@ export function restoreTest(ctx: Session, o: { to: string; lockWaitSec: number }
       ctx.ui.info(`restoring ${describeTarget(target)} into a scratch container on ${node.name} …`);
       const conn = await op.pool.get(node);
       const started = performance.now();
-      const res = await conn.exec(restoreCommand('scratch', env.baseDir, restoreOptions(target), need), { timeoutMs: 6 * 3600_000, signal: op.signal, onStderr: (l) => ctx.ui.debug(l.trimEnd()) });
+      const res = await conn.exec(restoreCommand('scratch', env.baseDir, restoreOptions(target, repo), need), { timeoutMs: 6 * 3600_000, signal: op.signal, onStderr: (l) => ctx.ui.debug(l.trimEnd()) });
       const o2 = parseRestoreOutput(res.stdout);
       const ok = res.code === 0 && o2.startedMs !== null;
       const error = ok ? null : (res.stderr + res.stdout).split('\n').filter((l) => /ERROR|FATAL|stopped during|PANIC/.test(l)).slice(-4).join('; ') || res.stderr.trim().split('\n').slice(-3).join('; ') || `exit ${res.code}`;
       const report = {
-        environment: env.name, node: node.name, target: o.to, ok, error,
-        backup: info.backups.at(-1)!.label,
+        environment: env.name, node: node.name, target: o.to, repo: repo ?? null, ok, error,
+        backup: info.backups.filter((b) => !repo || b.repo === repo).at(-1)!.label,
         filesSeconds: secs(o2.restoredMs), startSeconds: secs(o2.startedMs !== null && o2.restoredMs !== null ? o2.startedMs - o2.restoredMs : null),
         durationSeconds: secs(performance.now() - started),
         answer: ok ? { timeline: o2.timeline, databaseBytes: o2.databaseBytes, userTables: o2.userTables } : null,

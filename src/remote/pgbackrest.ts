@@ -11,15 +11,16 @@ export const pgbackrestRepo = (...args: string[]): Command => execIn('pgbackrest
  * its first minute, not from the first scheduled night.
  */
 const SETUP = [
+  // every repository (prod: the offsite one too) gets the stanza, is checked, and gets a first full backup
   `pgbackrest --stanza=${STANZA} stanza-create`,
   `pgbackrest --stanza=${STANZA} check`,
-  `if pgbackrest --stanza=${STANZA} --output=json info | grep -qF '"backup":[]'; then pgbackrest --stanza=${STANZA} --type=full backup && echo "first full backup taken"; fi`,
+  `for r in $(cat /etc/twincigo/pgbackrest/repositories 2>/dev/null || echo 1); do if pgbackrest --stanza=${STANZA} --repo=$r --output=json info | grep -qF '"backup":[]'; then pgbackrest --stanza=${STANZA} --repo=$r --type=full backup && echo "first full backup taken (repository $r)" || exit 1; fi; done`,
 ].join(' && ');
 export const stanzaSetupCommand = (): Command => execIn('pgbackrest-repo', ['sh', '-c', SETUP], { user: 'postgres' });
 
 /** Every backup and the archive's range, as JSON. */
 export const infoCommand = (): Command => pgbackrestRepo('--output=json', 'info');
 
-export const backupCommand = (type: 'full' | 'diff' | 'incr'): Command => pgbackrestRepo(`--type=${type}`, 'backup');
+export const backupCommand = (type: 'full' | 'diff' | 'incr', repo = 1): Command => pgbackrestRepo(`--repo=${repo}`, `--type=${type}`, 'backup');
 
 export const checkCommand = (): Command => pgbackrestRepo('check');

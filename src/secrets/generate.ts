@@ -8,6 +8,7 @@ export const GENERATORS: Record<string, () => string> = {
   SECRET_KEY_BASE: () => randomBytes(48).toString('base64url'), // 64 characters
   STORAGE_S3_ACCESS_KEY: () => randomBytes(10).toString('hex'), // 20 characters: MinIO's longest access key
   PGBACKREST_TLS_SEED: () => randomBytes(32).toString('base64url'),
+  PGBACKREST_REPO2_CIPHER_PASS: () => randomBytes(48).toString('base64url'), // 64 characters
 };
 
 /** A password: 32 URL-safe characters (192 bits), safe in URLs, YAML and shell without quoting. */

@@ -21,8 +21,10 @@ export interface InitResult {
  * JWT_SECRET (and re-signed when JWT_SECRET is rotated), then verified by decoding them.
  */
 export function initSecrets(env: EnvironmentConfig, current: EnvValues, rotate: string[], template?: string): InitResult {
-  const needed = new Set(env.nodes.flatMap((n) => [...keysFor(n.roles, env.profile).keys()]));
-  const secrets = [...needed].filter(isSecretKey);
+  const specs = new Map(env.nodes.flatMap((n) => [...keysFor(n.roles, env.profile)]));
+  const needed = new Set(specs.keys());
+  // a provider's credentials are filled in by hand, never generated
+  const secrets = [...needed].filter((k) => isSecretKey(k) && !specs.get(k)?.spec.issued);
   const unknown = rotate.filter((k) => !secrets.includes(k));
   if (unknown.length > 0) throw new UsageError(`--rotate: ${unknown.join(', ')} is not a secret of environment ${env.name}`, [`secrets: ${secrets.join(', ')}`]);
   const values = { ...current.values };

@@ -5,7 +5,8 @@ import { missingKeys, type EnvValues } from '../config/env-file.js';
 import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
 import { ROLES } from '../config/roles.js';
 import { alloyConfig } from './alloy-config.js';
-import { dbConfig, repoConfig, scheduleFile, tlsFiles } from '../backup/pgbackrest-config.js';
+import { offsiteEndpoint, readCa } from '../backup/offsite.js';
+import { dbConfig, repoConfig, repositoriesFile, scheduleFile, tlsFiles } from '../backup/pgbackrest-config.js';
 import { kongConfig } from './kong-config.js';
 import { COMPOSE_DIR, composeFilesFor } from './compose-files.js';
 import { haproxyConfig } from './haproxy-config.js';
@@ -92,12 +93,16 @@ function backupFiles(env: EnvironmentConfig, node: NodeConfig, v: Record<string,
   if (!seed || !(node.roles.includes('archive') || node.roles.includes('backup'))) return out;
   const tls = tlsFiles(env, node, seed);
   const certs = (dir: string) => [file(`${dir}/tls/ca.crt`, tls.ca), file(`${dir}/tls/node.crt`, tls.node.cert), file(`${dir}/tls/node.key`, tls.node.key, true)];
-  if (node.roles.includes('archive')) out.push(file('config/pgbackrest/pgbackrest.conf', dbConfig(env, node)), ...certs('config/pgbackrest'));
+  const offsite = offsiteEndpoint(env, v);
+  if (node.roles.includes('archive')) out.push(file('config/pgbackrest/pgbackrest.conf', dbConfig(env, node, Boolean(offsite))), ...certs('config/pgbackrest'));
   if (node.roles.includes('backup')) {
+    const ca = env.backup.offsite?.caFile;
     out.push(
-      file('config/pgbackrest-repo/pgbackrest.conf', repoConfig(env)),
+      file('config/pgbackrest-repo/pgbackrest.conf', repoConfig(env, offsite)),
       ...certs('config/pgbackrest-repo'),
+      ...(offsite && ca ? [file('config/pgbackrest-repo/tls/s3-ca.crt', readCa(ca))] : []),
       file('config/pgbackrest-repo/schedule', scheduleFile(env)),
+      file('config/pgbackrest-repo/repositories', repositoriesFile(Boolean(offsite))),
       file('config/pgbackrest-repo/schedule.sh', readFileSync(`${COMPOSE_DIR}config/pgbackrest-schedule.sh`, 'utf8')),
     );
   }

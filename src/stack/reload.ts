@@ -32,10 +32,11 @@ export const CONFIG_RELOAD: ReadonlyArray<{ file: string; service: string; how: 
   { file: 'config/pgbackrest-repo/tls/ca.crt', service: 'pgbackrest-repo', how: 'restart', why: 'installed for postgres at start' },
   { file: 'config/pgbackrest-repo/tls/node.crt', service: 'pgbackrest-repo', how: 'restart', why: 'installed for postgres at start' },
   { file: 'config/pgbackrest-repo/tls/node.key', service: 'pgbackrest-repo', how: 'restart', why: 'installed for postgres at start' },
+  { file: 'config/pgbackrest-repo/tls/s3-ca.crt', service: 'pgbackrest-repo', how: 'restart', why: 'the server reads the offsite CA when it connects; restarted to be sure no old connection keeps the old one' },
 ];
 
 /** Config files their services read at each use: a new version needs nothing. */
-export const READ_LIVE: readonly string[] = ['config/pgbackrest-repo/schedule'];
+export const READ_LIVE: readonly string[] = ['config/pgbackrest-repo/schedule', 'config/pgbackrest-repo/repositories'];
 
 /** The services whose config files (paths relative to the base dir) changed, once each. */
 export function servicesToReload(changedFiles: readonly string[], services: readonly string[]): Array<(typeof CONFIG_RELOAD)[number]> {

@@ -1,4 +1,4 @@
-import { lastBackupAgeSec, parseInfo, type BackupEntry } from '../backup/info.js';
+import { lastBackupAgeSec, parseInfo, type BackupEntry, type BackupInfo } from '../backup/info.js';
 import { STANZA } from '../backup/pgbackrest-config.js';
 import type { EnvironmentConfig } from '../config/model.js';
 import { containerName } from '../remote/compose.js';
@@ -11,6 +11,8 @@ export interface BackupStatus {
   answered: boolean;
   lastBackup: Pick<BackupEntry, 'label' | 'type' | 'stop'> | null;
   lastBackupAgeSec: number | null;
+  /** prod's offsite repository (repo2): its newest backup; undefined without one. */
+  offsite?: { lastBackup: Pick<BackupEntry, 'label' | 'type' | 'stop'> | null; lastBackupAgeSec: number | null };
   wal: {
     lastArchived: string | null;
     lastArchivedAgeSec: number | null;
@@ -39,18 +41,20 @@ const SCRIPT = [
 /** One command on the repository host (which is a database node in the design's shape: its Patroni container asks the leader). */
 export const backupStatusCommand = (): Command => root('sh', '-c', SCRIPT, 'sh', containerName('pgbackrest-repo'), containerName('patroni'), ARCHIVER);
 
-export function parseBackupStatus(stdout: string, repository: string, now = Date.now()): BackupStatus {
+export function parseBackupStatus(stdout: string, repository: string, now = Date.now(), offsite = false): BackupStatus {
   const [infoText = '[]', archiver = ''] = stdout.split('@@archiver');
-  let lastBackup: BackupStatus['lastBackup'] = null;
-  let age: number | null = null;
+  const newest = (info: BackupInfo | undefined, repo: number) => {
+    const last = info?.backups.filter((b) => b.repo === repo).at(-1);
+    return { lastBackup: last ? { label: last.label, type: last.type, stop: last.stop } : null, lastBackupAgeSec: info && last ? lastBackupAgeSec(info, now, repo) : null };
+  };
   let answered = !infoText.includes('@@info-failed');
+  let info: BackupInfo | undefined;
   try {
-    const info = parseInfo(infoText.trim() || '[]')[0];
-    const last = info?.backups.at(-1);
-    if (info && last) ((lastBackup = { label: last.label, type: last.type, stop: last.stop }), (age = lastBackupAgeSec(info, now)));
+    info = parseInfo(infoText.trim() || '[]')[0];
   } catch {
     answered = false; // not JSON: pgBackRest did not answer
   }
+  const { lastBackup, lastBackupAgeSec: age } = newest(info, 1);
   const row = archiver.trim().split('\n').find((l) => l.includes('|'));
   let wal: BackupStatus['wal'] = null;
   if (row) {
@@ -63,7 +67,7 @@ export function parseBackupStatus(stdout: string, repository: string, now = Date
       lastFailed: lastFailed || null,
     };
   }
-  return { repository, answered, lastBackup, lastBackupAgeSec: age, wal };
+  return { repository, answered, lastBackup, lastBackupAgeSec: age, ...(offsite ? { offsite: newest(info, 2) } : {}), wal };
 }
 
 const ago = (sec: number) => (sec >= 7200 ? `${(sec / 3600).toFixed(1)} h` : `${Math.round(sec / 60)} min`);
@@ -76,6 +80,10 @@ export function backupWarnings(b: BackupStatus | null, env: EnvironmentConfig): 
   else if (!b.lastBackup) out.push(`no backup in the repository on ${b.repository}: twincigo backup --type full`);
   else if (b.lastBackupAgeSec !== null && b.lastBackupAgeSec > env.backup.maxBackupAgeMin * 60) {
     out.push(`the last backup (${b.lastBackup.label}) is ${ago(b.lastBackupAgeSec)} old (limit ${ago(env.backup.maxBackupAgeMin * 60)}): is the schedule running? twincigo logs pgbackrest-schedule`);
+  }
+  if (b.answered && b.offsite && !b.offsite.lastBackup) out.push(`no backup in the offsite repository (repo2): twincigo backup --repo 2 --type full`);
+  else if (b.offsite?.lastBackupAgeSec != null && b.offsite.lastBackupAgeSec > env.backup.maxBackupAgeMin * 60) {
+    out.push(`the last offsite backup (${b.offsite.lastBackup!.label}) is ${ago(b.offsite.lastBackupAgeSec)} old (limit ${ago(env.backup.maxBackupAgeMin * 60)}): twincigo logs pgbackrest-schedule`);
   }
   if (!b.wal) out.push('WAL archiving unknown: the leader did not answer');
   else if (b.wal.failing) out.push(`WAL archiving is failing (last failed: ${b.wal.lastFailed ?? '?'}): twincigo backup check`);

@@ -133,7 +133,7 @@ async function backupState(pool: ExecSource, env: EnvironmentConfig, timeoutMs: 
   if (!repo) return undefined;
   try {
     const res = await (await pool.get(repo)).exec(backupStatusCommand(), { timeoutMs });
-    return parseBackupStatus(res.stdout, repo.name);
+    return parseBackupStatus(res.stdout, repo.name, Date.now(), Boolean(env.backup.offsite));
   } catch (err) {
     if (isOperatorSide(err)) throw err;
     return null;

@@ -34,3 +34,7 @@ if [ "${BENCH_LAB:-1}" = 1 ]; then
   echo "== the prod profile on the lab (lab-prod): bootstrap; commit latency and kill-leader, sync vs async; switchover"
   node tests/bench/prod.ts
 fi
+if [ "${BENCH_LAB:-1}" = 1 ]; then
+  echo "== backups on the lab (a 1 GB database: full/incr backup, restore-test, restore --to latest, RPO)"
+  node tests/bench/backup.ts
+fi

@@ -6,7 +6,7 @@ import { psqlQueryCommand } from '../../dist/cluster/psql.js';
 import { loadConfig } from '../../dist/config/load.js';
 import { readEnvFile } from '../../dist/config/env-file.js';
 import { SshPool } from '../../dist/ssh/pool.js';
-import { LAB_ALERT_RECEIVER, LAB_PROD_ENV_FILE, LAB_PROD_HOST, LAB_PROD_INVENTORY, NODES, REPO, containerName } from '../lab/config.ts';
+import { LAB_ALERT_RECEIVER, LAB_PROD_ENV_FILE, LAB_PROD_HOST, LAB_PROD_INVENTORY, NODES, OFFSITE_S3, REPO, containerName } from '../lab/config.ts';
 import { canReach, wipeStack } from '../lab/faults.ts';
 import { inNode, sh, waitFor } from '../lab/run.ts';
 import { openPorts } from '../lab/scan.ts';
@@ -153,6 +153,34 @@ describe('the prod profile (lab-prod) from bare nodes', () => {
     expect((await s3('PUT', '/another-bucket')).stdout).toBe('403');
     expect((await s3('GET', '/supabase-storage/e2e.txt', 'wrong-secret-0000000000')).stdout).toBe('403');
   }, 120_000);
+
+  it('backups: both repositories — the offsite one on S3 over HTTPS (the lab CA), signed with its own key, encrypted; the drill restores from it', async () => {
+    await healthy();
+    const list = await cli(['backup', 'list', '--json']);
+    expect(list.code, list.stderr).toBe(0);
+    const backups = JSON.parse(list.stdout).backups as Array<{ repo: number; label: string; type: string }>;
+    expect([...new Set(backups.map((b) => b.repo))].sort()).toEqual([1, 2]);
+    expect((await status()).out.backups.offsite.lastBackup).toMatchObject({ type: 'full' });
+    // the bucket as the provider sees it: objects under twincigo/lab-prod/, a manifest that is ciphertext; a wrong key is refused
+    const v = values();
+    const peek = (secret: string) => sh('docker', ['exec', OFFSITE_S3.container, 'python3', '-c', `
+import boto3, json, sys
+s3 = boto3.client('s3', endpoint_url='https://127.0.0.1', verify=False, region_name='${OFFSITE_S3.region}', aws_access_key_id=sys.argv[1], aws_secret_access_key=sys.argv[2])
+keys = [o['Key'] for o in s3.list_objects_v2(Bucket='${OFFSITE_S3.bucket}', Prefix='twincigo/lab-prod/')['Contents']]
+manifest = next(k for k in keys if k.endswith('/backup.manifest'))
+body = s3.get_object(Bucket='${OFFSITE_S3.bucket}', Key=manifest)['Body'].read()
+print(json.dumps({'objects': len(keys), 'manifest': manifest, 'head': body[:8].decode('latin1'), 'plain': b'[backup]' in body}))`, v.BACKUP_S3_ACCESS_KEY!, secret], { reject: false });
+    const seen = await peek(v.BACKUP_S3_SECRET_KEY!);
+    expect(seen.exitCode, seen.stderr).toBe(0);
+    const bucket = JSON.parse(seen.stdout);
+    expect(bucket.objects).toBeGreaterThan(3);
+    expect(bucket.manifest).toMatch(/^twincigo\/lab-prod\/backup\/twincigo\//);
+    expect(bucket).toMatchObject({ head: 'Salted__', plain: false });
+    expect((await peek('not-the-secret-key-000')).stderr).toMatch(/SignatureDoesNotMatch|InvalidAccessKeyId|AccessDenied/);
+    const drill = await cli(['restore-test', '--repo', '2', '--json'], 600_000);
+    expect(drill.code, drill.stderr.slice(-2000)).toBe(0);
+    expect(JSON.parse(drill.stdout)).toMatchObject({ ok: true, repo: 2 });
+  }, 700_000);
 
   it('alerting: nothing fires on a healthy cluster (Prometheus up 2 minutes, every target up); status lists no alert', async () => {
     await healthy();

@@ -20,6 +20,8 @@ export const REGISTRY = {
   /** The host pushes through a loopback port: dockerd trusts 127.0.0.0/8 without TLS. */
   hostPort: 15000,
 };
+/** prod's offsite backup repository in the lab: an S3 server (HTTPS, the lab's own CA) on the lab network, not on a node. */
+export const OFFSITE_S3 = { container: 'twincigo-lab-offsite-s3', ip: '172.28.77.20', bucket: 'twincigo-backups', region: 'us-east-1', dir: `${CACHE_DIR}/offsite-s3` };
 /** How the nodes name lab images: pulled from the lab registry. */
 export const NODE_REGISTRY = `${REGISTRY.ip}:${REGISTRY.port}`;
 

@@ -14,7 +14,7 @@ export const LAB_FILES: Record<LabEnv, { inventory: string; envFile: string }> =
   'lab-prod': { inventory: LAB_PROD_INVENTORY, envFile: LAB_PROD_ENV_FILE },
 };
 
-export function writeInventory(env: LabEnv = 'lab'): void {
+export function writeInventory(env: LabEnv = 'lab', offsite?: { uriStyle: 'path' | 'host'; caFile: string }): void {
   const rel = (p: string) => p.slice(REPO.length);
   const prod = env === 'lab-prod';
   const doc = {
@@ -27,6 +27,7 @@ export function writeInventory(env: LabEnv = 'lab'): void {
         rttMs: 1,
         // prod's limits (sized for CCX33s) scaled to what a lab node has: 2 CPUs, 8 GiB
         ...(prod ? { nodeSize: { cpus: 2, memoryGiB: 8 } } : {}),
+        ...(offsite ? { backup: { offsite } } : {}),
         ssh: { user: 'root', identity: rel(LAB_KEY), knownHosts: rel(LAB_KNOWN_HOSTS), config: false, connectTimeout: 5 },
         nodes: NODES.map((n) => ({ name: n.name, host: n.ip, roles: n.roles })),
       },

@@ -4,6 +4,7 @@ import { CACHE_DIR, LAB_ALERT_RECEIVER, LAB_ENV_FILE, LAB_INVENTORY, LAB_KNOWN_H
 import { baseImage, buildImage, pushImage, standInImage, type StandIn } from './images.ts';
 import { ensureDockerd, ensureLabKey, ensureNetwork, ensureRegistry, leftovers, removeAll, startNode, waitForNode, writeKnownHosts } from './nodes.ts';
 import { writeEnvFile, writeInventory } from './inventory.ts';
+import { ensureOffsite, type Offsite } from './offsite.ts';
 import { docker, inNode, type Log } from './run.ts';
 
 /** Env keys of the images the stack's compose files read, and the lab image behind each. */
@@ -80,12 +81,15 @@ export async function labUp(log: Log, opts: { prod?: boolean } = {}): Promise<La
     const names = [...Object.values(SERVICE_IMAGES), ...(opts.prod ? Object.values(PROD_IMAGES) : [])];
     const service = await pool(names, 3, (n) => buildImage(n, ['patroni', 'backend', 'standin-minio', 'standin-loki', 'standin-alloy'].includes(n) ? python! : base, log));
     const standin = await buildImage('standin', python!, log);
+    const offsite = opts.prod ? await buildImage('offsite-s3', python!, log) : undefined;
     const standIns = await pool(STAND_INS, 3, (s) => standInImage(s, standin));
-    return { node: node!, registry: registry!, service: Object.fromEntries(names.map((n, i) => [n, service[i]!])), standIns };
+    return { node: node!, registry: registry!, service: Object.fromEntries(names.map((n, i) => [n, service[i]!])), standIns, offsite };
   });
+  let offsite: Offsite | undefined;
   await step('network + registry', async () => {
     await ensureNetwork();
     await ensureRegistry(built.registry);
+    if (built.offsite) offsite = await ensureOffsite(built.offsite);
   });
   const images: Record<string, string> = {};
   const pinned: Record<string, string> = {};
@@ -109,7 +113,7 @@ export async function labUp(log: Log, opts: { prod?: boolean } = {}): Promise<La
   // dev: sign-ups confirmed without mail (there is no SMTP in the dev lab)
   await writeEnvFile({ ...images, ...common, SITE_URL: `http://${NODES[0]!.ip}:8000`, API_EXTERNAL_URL: `http://${NODES[0]!.ip}:8000`, ENABLE_EMAIL_AUTOCONFIRM: 'true' }, 'lab');
   if (opts.prod) {
-    writeInventory('lab-prod');
+    writeInventory('lab-prod', offsite && { uriStyle: 'path', caFile: offsite.caFile });
     await writeEnvFile({
       // prod references every image by digest
       ...pinned,
@@ -128,6 +132,8 @@ export async function labUp(log: Log, opts: { prod?: boolean } = {}): Promise<La
       // Alertmanager's own JSON, to a receiver the alerting test runs on the lab host
       ALERT_WEBHOOK_URL: `http://${LAB_ALERT_RECEIVER.host}:${LAB_ALERT_RECEIVER.port}${LAB_ALERT_RECEIVER.path}`,
       ALERT_WEBHOOK_KIND: 'webhook',
+      // the offsite backup repository: the lab's S3 (its bucket and the key it issued)
+      ...(offsite ? { BACKUP_S3_ENDPOINT: offsite.endpoint, BACKUP_S3_BUCKET: offsite.bucket, BACKUP_S3_REGION: offsite.region, BACKUP_S3_ACCESS_KEY: offsite.accessKey, BACKUP_S3_SECRET_KEY: offsite.secretKey } : {}),
     }, 'lab-prod');
   }
   const state: LabState = {

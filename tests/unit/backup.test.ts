@@ -11,6 +11,8 @@ import { renderAll } from '../../src/stack/bundle.js';
 import { COMPOSE_DIR, servicesFor } from '../../src/stack/compose-files.js';
 import { completeEnvText, validInventory, writeInventory } from '../helpers/inventory.js';
 import { tempDir } from '../helpers/tmp.js';
+import { initSecrets } from '../../src/secrets/init.js';
+import { readCa } from '../../src/backup/offsite.js';
 
 /** Backups as rendered: pgBackRest on every database node and the repository host, TLS both ways, archiving in Patroni's parameters, the schedule. */
 function setup(backup?: unknown) {
@@ -75,6 +77,75 @@ describe('pgBackRest as rendered', () => {
     expect(due('00 03 30 11 1')).toBe('diff');
     expect(due('30 14 30 11 1')).toBe('incr');
     expect(due('07 14 30 11 1')).toBe('');
+  });
+});
+
+describe("prod's offsite repository (repo2 on S3, encrypted)", () => {
+  function prod(offsite?: Record<string, unknown>, extra: Record<string, string> = {}) {
+    const tmp = tempDir();
+    try {
+      const doc = validInventory();
+      doc.environments.dev.profile = 'prod';
+      if (offsite) doc.environments.dev.backup = { offsite };
+      writeFileSync(join(tmp.dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+      const env = resolveEnvironment(readInventory(writeInventory(tmp.dir, doc)), 'dev');
+      const values = {
+        ...Object.fromEntries(completeEnvText('p-Kq8vT2mZ5xW9pLsXa').split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])),
+        BACKUP_S3_ENDPOINT: 's3.eu-central-003.example.com:9443', BACKUP_S3_BUCKET: 'tw-backups', BACKUP_S3_REGION: 'eu-central-003',
+        BACKUP_S3_ACCESS_KEY: 'AKIA-offsite-key-1', BACKUP_S3_SECRET_KEY: 'offsite-secret-Kq8vT2mZ5xW9', PGBACKREST_REPO2_CIPHER_PASS: 'cipher-Kq8vT2mZ5xW9pLsXa-cipher',
+        ...extra,
+      };
+      const { bundles, problems } = renderAll(env, env.nodes, { file: '/x', exists: true, problems: [], values });
+      return { env, problems, file: (node: string, path: string) => bundles.find((b) => b.node === node)!.files.find((f) => f.path === path) };
+    } finally {
+      tmp.cleanup();
+    }
+  }
+
+  it('the repository host writes repo2 (S3 over HTTPS, path under the environment, aes-256-cbc, its own retention); keys and cipher pass never in a file but the node’s .env', () => {
+    const { file } = prod({ uriStyle: 'path', caFile: 'ca.pem', retentionFull: 4 });
+    const repo = file('ash-2', 'config/pgbackrest-repo/pgbackrest.conf')!.content;
+    expect(repo).toContain(['repo2-type=s3', 'repo2-path=/twincigo/dev', 'repo2-s3-endpoint=s3.eu-central-003.example.com', 'repo2-storage-port=9443', 'repo2-s3-bucket=tw-backups',
+      'repo2-s3-region=eu-central-003', 'repo2-s3-uri-style=path', 'repo2-storage-ca-file=/etc/twincigo/pgbackrest/tls/s3-ca.crt', 'repo2-cipher-type=aes-256-cbc', 'repo2-retention-full=4'].join('\n'));
+    expect(file('ash-2', 'config/pgbackrest-repo/tls/s3-ca.crt')!.content).toContain('BEGIN CERTIFICATE');
+    expect(file('ash-2', 'config/pgbackrest-repo/repositories')!.content).toBe('1 2\n');
+    for (const secret of ['AKIA-offsite-key-1', 'offsite-secret-Kq8vT2mZ5xW9', 'cipher-Kq8vT2mZ5xW9pLsXa-cipher']) {
+      expect(repo).not.toContain(secret);
+      expect(file('ash-2', '.env')!.content).toContain(secret);
+      expect(file('hil-1', '.env')!.content).not.toContain(secret); // a database node never holds them
+    }
+    const override = parse(file('ash-2', 'compose/prod/backup.yml')!.content) as any;
+    expect(override.services['pgbackrest-repo'].environment).toEqual({ PGBACKREST_REPO2_S3_KEY: '${BACKUP_S3_ACCESS_KEY}', PGBACKREST_REPO2_S3_KEY_SECRET: '${BACKUP_S3_SECRET_KEY}', PGBACKREST_REPO2_CIPHER_PASS: '${PGBACKREST_REPO2_CIPHER_PASS}' });
+  });
+
+  it('a database node pushes WAL to both repositories through the repository host, asynchronously (one out of reach does not hold the other back)', () => {
+    const db = prod().file('hil-1', 'config/pgbackrest/pgbackrest.conf')!.content;
+    expect(db).toContain(`repo2-host=10.0.0.3\nrepo2-host-port=${REPO_PORT}\nrepo2-host-type=tls`);
+    expect(db).toContain('archive-async=y\nspool-path=/var/lib/postgresql/data/pgbackrest-spool');
+    expect(db).not.toMatch(/repo2-s3|repo2-cipher/);
+    // dev: one repository, synchronous push
+    const dev = setup().file('hil-1', 'config/pgbackrest/pgbackrest.conf')!.content;
+    expect(dev).not.toMatch(/repo2|archive-async/);
+    expect(setup().file('ash-2', 'config/pgbackrest-repo/repositories')!.content).toBe('1\n');
+  });
+
+  it('secrets init generates the cipher pass but never the provider’s keys; a CA file that is not a certificate is refused', () => {
+    const tmp = tempDir();
+    try {
+      const doc = validInventory();
+      doc.environments.dev.profile = 'prod';
+      const env = resolveEnvironment(readInventory(writeInventory(tmp.dir, doc)), 'dev');
+      const file = join(tmp.dir, 'env');
+      writeFileSync(file, '');
+      const res = initSecrets(env, { file, exists: true, problems: [], values: {} }, []);
+      expect(res.generated).toContain('PGBACKREST_REPO2_CIPHER_PASS');
+      expect(res.generated).not.toContain('BACKUP_S3_ACCESS_KEY');
+      expect(res.generated).not.toContain('BACKUP_S3_SECRET_KEY');
+    } finally {
+      tmp.cleanup();
+    }
+    expect(() => readCa('/nonexistent/ca.pem')).toThrow(/backup.offsite.caFile: cannot read \/nonexistent\/ca.pem \(ENOENT\)/);
+    expect(() => readCa(`${COMPOSE_DIR}backup.yml`)).toThrow(/is not a PEM certificate/);
   });
 });
 

@@ -7,13 +7,17 @@ const TYPES = ['full', 'diff', 'incr'] as const;
 export const backupCommand = defineCommand({
   name: 'backup',
   description: 'a pgBackRest backup taken by the repository host (role backup), from a streaming standby when there is one',
-  options: [{ flags: '--type <type>', description: 'full | diff | incr', default: 'incr' }, lockWaitOption("another operator's lock")],
+  options: [
+    { flags: '--type <type>', description: 'full | diff | incr', default: 'incr' },
+    { flags: '--repo <n>', description: "1: the repository host's (default); 2: prod's offsite S3 repository" },
+    lockWaitOption("another operator's lock"),
+  ],
   examples: ['twincigo backup --env dev --type full', 'twincigo backup list --env prod --json', 'twincigo backup check --env prod'],
   exits: ['1'],
-  run: async (g, _args, opts: { type: string; lockWait: string }) => {
+  run: async (g, _args, opts: { type: string; repo?: string; lockWait: string }) => {
     if (!(TYPES as readonly string[]).includes(opts.type)) throw new UsageError(`--type must be one of ${TYPES.join(', ')}, not ${opts.type}`);
     const lockWaitSec = seconds(opts.lockWait, '--lock-wait');
-    return (await import('../../operations/backup.js')).backupRun(await session(g), { type: opts.type as (typeof TYPES)[number], lockWaitSec });
+    return (await import('../../operations/backup.js')).backupRun(await session(g), { type: opts.type as (typeof TYPES)[number], repo: opts.repo, lockWaitSec });
   },
   subcommands: [
     defineCommand({
