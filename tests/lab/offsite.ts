@@ -2,9 +2,12 @@
  * The lab's offsite S3 for prod's second backup repository: moto's S3 server (Debian's
  * python3-moto) over HTTPS, its certificate from a lab CA made here with openssl (the lab-prod
  * inventory's backup.offsite.caFile). The bucket, an IAM user with a policy for that bucket only,
- * and its access key are made before authentication is switched on: from then on every request
- * must be signed (SigV4) with that key. moto keeps everything in memory: a new container is a new
- * bucket and a new key (written to the lab-prod env file; bootstrap creates the stanza again).
+ * and its access key are made for the lab-prod env file. moto does NOT check the keys here: its
+ * signature check (INITIAL_NO_AUTH_ACTION_COUNT) refuses every signed request with a query string
+ * — measured: boto3's own ListObjectsV2 gets SignatureDoesNotMatch (it rebuilds the canonical
+ * query from the decoded URL) — so it stays off, and the keys' correctness is not proven by the
+ * lab. moto keeps everything in memory: a new container is a new bucket and a new key (written to
+ * the lab-prod env file; bootstrap creates the stanza again).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { LABEL, NETWORK, OFFSITE_S3 } from './config.ts';
@@ -33,18 +36,16 @@ async function certificates(): Promise<void> {
   await sh('openssl', ['x509', '-req', '-in', `${d}/s3.csr`, '-CA', CA, '-CAkey', `${d}/ca.key`, '-CAcreateserial', '-days', '3650', '-extfile', `${d}/san.ext`, '-out', `${d}/s3.crt`]);
 }
 
-/** Inside the container: bucket, user, policy, key; then authentication on. Prints the key as JSON. */
+/** Inside the container: bucket, user, policy, key. Prints the key as JSON. */
 const SETUP = `
-import json, urllib.request, ssl, boto3
-kw = dict(endpoint_url='https://127.0.0.1', verify=False, region_name='${OFFSITE_S3.region}', aws_access_key_id='setup', aws_secret_access_key='setup')
+import json, boto3
+kw = dict(endpoint_url='http://127.0.0.1:5000', verify=False, region_name='${OFFSITE_S3.region}', aws_access_key_id='setup', aws_secret_access_key='setup')
 boto3.client('s3', **kw).create_bucket(Bucket='${OFFSITE_S3.bucket}')
 iam = boto3.client('iam', **kw)
 iam.create_user(UserName='pgbackrest')
 policy = {'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Action': 's3:*', 'Resource': ['arn:aws:s3:::${OFFSITE_S3.bucket}', 'arn:aws:s3:::${OFFSITE_S3.bucket}/*']}]}
 iam.put_user_policy(UserName='pgbackrest', PolicyName='backups', PolicyDocument=json.dumps(policy))
 key = iam.create_access_key(UserName='pgbackrest')['AccessKey']
-ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
-urllib.request.urlopen(urllib.request.Request('https://127.0.0.1/moto-api/reset-auth', data=b'0', method='POST'), context=ctx).read()
 print(json.dumps({'accessKey': key['AccessKeyId'], 'secretKey': key['SecretAccessKey']}))
 `;
 
@@ -59,7 +60,7 @@ export async function ensureOffsite(image: string): Promise<Offsite> {
   if (!(current === image && (await running()) && existsSync(KEYS))) {
     await docker(['rm', '-f', OFFSITE_S3.container], { reject: false });
     await docker(['run', '-d', '--name', OFFSITE_S3.container, '--label', LABEL, '--network', NETWORK.name, '--ip', OFFSITE_S3.ip, '-v', `${OFFSITE_S3.dir}:/certs:ro`, image]);
-    await waitFor('the offsite S3', async () => (await docker(['exec', OFFSITE_S3.container, 'python3', '-c', "import socket; socket.create_connection(('127.0.0.1', 443), 1)"], { reject: false })).exitCode === 0, 30_000, 300);
+    await waitFor('the offsite S3', async () => (await docker(['exec', OFFSITE_S3.container, 'python3', '-c', "import socket; socket.create_connection(('127.0.0.1', 443), 1); socket.create_connection(('127.0.0.1', 5000), 1)"], { reject: false })).exitCode === 0, 30_000, 300);
     const out = await docker(['exec', OFFSITE_S3.container, 'python3', '-c', SETUP]);
     writeFileSync(KEYS, out.stdout.trim().split('\n').at(-1)!, { mode: 0o600 });
   }
