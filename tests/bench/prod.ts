@@ -10,6 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { wipeStack } from '../lab/faults.ts';
+import { emptyOffsite } from '../lab/offsite.ts';
 
 const ENV = 'lab-prod';
 const RUNS = Number(process.env.BENCH_PROD_RUNS ?? 3);
@@ -70,6 +71,7 @@ function drill(scenario: string, runs: number, label: string): object {
 }
 
 await wipeStack();
+await emptyOffsite();
 try {
   const rows: object[] = [];
   let t = performance.now();

@@ -10,6 +10,7 @@ import { LAB_ALERT_RECEIVER, LAB_PROD_ENV_FILE, LAB_PROD_HOST, LAB_PROD_INVENTOR
 import { canReach, wipeStack } from '../lab/faults.ts';
 import { inNode, sh, waitFor } from '../lab/run.ts';
 import { openPorts } from '../lab/scan.ts';
+import { emptyOffsite } from '../lab/offsite.ts';
 import { runCli } from '../helpers/cli.js';
 
 /**
@@ -71,6 +72,7 @@ const promQuery = async (q: string) => (await inNode(mon, ['docker', 'exec', 'tw
 beforeAll(async () => {
   await new Promise<void>((resolve) => receiver.listen(LAB_ALERT_RECEIVER.port, LAB_ALERT_RECEIVER.host, resolve));
   await wipeStack();
+  await emptyOffsite(); // bare nodes: no earlier lab-prod cluster's stanza in the offsite bucket either
 }, 300_000);
 
 afterAll(async () => {
@@ -154,7 +156,7 @@ describe('the prod profile (lab-prod) from bare nodes', () => {
     expect((await s3('GET', '/supabase-storage/e2e.txt', 'wrong-secret-0000000000')).stdout).toBe('403');
   }, 120_000);
 
-  it('backups: both repositories — the offsite one on S3 over HTTPS (the lab CA), encrypted, under its environment's path; the drill restores from it', async () => {
+  it("backups: both repositories — the offsite one on S3 over HTTPS (the lab CA), encrypted, under the environment's path; the drill restores from it", async () => {
     await healthy();
     const list = await cli(['backup', 'list', '--json']);
     expect(list.code, list.stderr).toBe(0);

@@ -67,3 +67,12 @@ export async function ensureOffsite(image: string): Promise<Offsite> {
   const keys = JSON.parse(readFileSync(KEYS, 'utf8')) as { accessKey: string; secretKey: string };
   return { endpoint: `${OFFSITE_S3.ip}:443`, bucket: OFFSITE_S3.bucket, region: OFFSITE_S3.region, ...keys, caFile: CA };
 }
+
+/** Everything in the bucket removed: a cluster made from bare nodes finds no other cluster's stanza there. */
+export async function emptyOffsite(): Promise<void> {
+  if (!(await running())) return;
+  await docker(['exec', OFFSITE_S3.container, 'python3', '-c', `
+import boto3
+s3 = boto3.resource('s3', endpoint_url='http://127.0.0.1:5000', region_name='${OFFSITE_S3.region}', aws_access_key_id='lab', aws_secret_access_key='lab')
+s3.Bucket('${OFFSITE_S3.bucket}').objects.all().delete()`]);
+}
