@@ -81,11 +81,12 @@ describe('pgBackRest as rendered', () => {
 });
 
 describe("prod's offsite repository (repo2 on S3, encrypted)", () => {
-  function prod(offsite?: Record<string, unknown>, extra: Record<string, string> = {}) {
+  function prod(offsite?: Record<string, unknown>, extra: Record<string, string> = {}, nodeSize?: { cpus: number; memoryGiB: number }) {
     const tmp = tempDir();
     try {
       const doc = validInventory();
       doc.environments.dev.profile = 'prod';
+      if (nodeSize) doc.environments.dev.nodeSize = nodeSize;
       if (offsite) doc.environments.dev.backup = { offsite };
       writeFileSync(join(tmp.dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
       const env = resolveEnvironment(readInventory(writeInventory(tmp.dir, doc)), 'dev');
@@ -116,6 +117,12 @@ describe("prod's offsite repository (repo2 on S3, encrypted)", () => {
     }
     const override = parse(file('ash-2', 'compose/prod/backup.yml')!.content) as any;
     expect(override.services['pgbackrest-repo'].environment).toEqual({ PGBACKREST_REPO2_S3_KEY: '${BACKUP_S3_ACCESS_KEY}', PGBACKREST_REPO2_S3_KEY_SECRET: '${BACKUP_S3_SECRET_KEY}', PGBACKREST_REPO2_CIPHER_PASS: '${PGBACKREST_REPO2_CIPHER_PASS}' });
+  });
+
+  it("pgBackRest's servers fit beside everything else: prod on a CCX33 and scaled to the lab's 2-CPU nodes (what lab-prod runs)", () => {
+    const fits = (p: string[]) => p.filter((x) => /CPUs|MiB of memory|limit/.test(x));
+    expect(fits(prod().problems)).toEqual([]);
+    expect(fits(prod(undefined, {}, { cpus: 2, memoryGiB: 8 }).problems)).toEqual([]);
   });
 
   it('a database node pushes WAL to both repositories through the repository host, asynchronously (one out of reach does not hold the other back)', () => {
