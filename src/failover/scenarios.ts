@@ -1,4 +1,5 @@
 import type { NodeConfig } from '../config/model.js';
+import { startPatroniCommand, stopPatroniCommand } from '../remote/patroni.js';
 import { PROJECT, containerName } from '../remote/compose.js';
 import { and, root, seq, type Command } from '../remote/shell.js';
 
@@ -29,14 +30,13 @@ export interface Fault {
 /** The fault of a scenario as commands on the target node (switchover has none: it goes through Patroni). */
 export function faultFor(scenario: Exclude<Scenario, 'switchover'>, target: NodeConfig, peers: readonly NodeConfig[]): Fault {
   const patroni = containerName('patroni');
-  const start = root('docker', 'start', patroni);
+  const start = startPatroniCommand();
   switch (scenario) {
     case 'kill-leader':
     case 'replica-loss':
       return { node: target, inject: root('docker', 'kill', patroni), restore: start };
     case 'stop-leader':
-      // within the compose file's stop_grace_period: Patroni releases the leader key on its way out
-      return { node: target, inject: root('docker', 'stop', '--time', '45', patroni), restore: start };
+      return { node: target, inject: stopPatroniCommand(), restore: start };
     case 'node-down':
       return {
         node: target,

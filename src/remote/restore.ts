@@ -82,8 +82,6 @@ export const wipeDataCommand = (): Command =>
 if [ "$(docker inspect -f '{{.State.Running}}' ${PATRONI})" = true ]; then echo "Patroni is still running on this node" >&2; exit 1; fi
 docker run --rm --volumes-from ${PATRONI} --entrypoint sh "$(docker inspect -f '{{.Config.Image}}' ${PATRONI})" -c 'rm -rf ${PATHS.pgdata}'`);
 
-export const stopPatroniCommand = (): Command => root('docker', 'stop', '--time', '45', PATRONI);
-export const startPatroniCommand = (): Command => root('docker', 'start', PATRONI);
 
 /** The cluster's keys in etcd removed (every Patroni stopped): the restored member initialises it anew. */
 export const forgetClusterCommand = (scope: string): Command =>

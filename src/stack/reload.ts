@@ -1,6 +1,11 @@
 import { containerName } from '../remote/compose.js';
 import { root, type Command } from '../remote/shell.js';
 
+/** pgBackRest's CA, certificate and key in a config folder, for each service that installs them at start. */
+function tlsInstalledAtStart(dir: string, services: readonly string[]) {
+  return ['ca.crt', 'node.crt', 'node.key'].flatMap((f) => services.map((service) => ({ file: `${dir}/tls/${f}`, service, how: 'restart' as const, why: 'installed for postgres at start' })));
+}
+
 /**
  * Config files that services read from a bind mount: compose does not see their content, so a
  * changed file leaves the running container as it was. Each names how its service takes a new
@@ -25,13 +30,10 @@ export const CONFIG_RELOAD: ReadonlyArray<{ file: string; service: string; how: 
   { file: 'config/pgbackrest-repo/pgbackrest.conf', service: 'pgbackrest-repo', how: 'restart', why: "the repository's TLS server reads its config at start" },
   { file: 'config/pgbackrest-repo/schedule.sh', service: 'pgbackrest-schedule', how: 'restart', why: 'the scheduler is this script (it reads the schedule every minute)' },
   // the TLS files are installed for postgres when a container starts (Patroni's copy too: a new CA,
-  // after PGBACKREST_TLS_SEED is rotated, reaches archive-push at Patroni's next restart)
-  { file: 'config/pgbackrest/tls/ca.crt', service: 'pgbackrest', how: 'restart', why: 'installed for postgres at start' },
-  { file: 'config/pgbackrest/tls/node.crt', service: 'pgbackrest', how: 'restart', why: 'installed for postgres at start' },
-  { file: 'config/pgbackrest/tls/node.key', service: 'pgbackrest', how: 'restart', why: 'installed for postgres at start' },
-  { file: 'config/pgbackrest-repo/tls/ca.crt', service: 'pgbackrest-repo', how: 'restart', why: 'installed for postgres at start' },
-  { file: 'config/pgbackrest-repo/tls/node.crt', service: 'pgbackrest-repo', how: 'restart', why: 'installed for postgres at start' },
-  { file: 'config/pgbackrest-repo/tls/node.key', service: 'pgbackrest-repo', how: 'restart', why: 'installed for postgres at start' },
+  // after PGBACKREST_TLS_SEED is rotated, reaches archive-push at Patroni's next restart); the
+  // scheduler's backups use its own installed copies
+  ...tlsInstalledAtStart('config/pgbackrest', ['pgbackrest']),
+  ...tlsInstalledAtStart('config/pgbackrest-repo', ['pgbackrest-repo', 'pgbackrest-schedule']),
   { file: 'config/pgbackrest-repo/tls/s3-ca.crt', service: 'pgbackrest-repo', how: 'restart', why: 'the server reads the offsite CA when it connects; restarted to be sure no old connection keeps the old one' },
 ];
 

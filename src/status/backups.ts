@@ -1,8 +1,8 @@
 import { lastBackupAgeSec, parseInfo, type BackupEntry, type BackupInfo } from '../backup/info.js';
-import { STANZA } from '../backup/pgbackrest-config.js';
 import type { EnvironmentConfig } from '../config/model.js';
-import { containerName } from '../remote/compose.js';
-import { root, type Command } from '../remote/shell.js';
+import { psqlQueryCommand } from '../cluster/psql.js';
+import { infoCommand } from '../remote/pgbackrest.js';
+import { or, redirect, run, seq, type Command } from '../remote/shell.js';
 
 /** What status says of backups: the newest backup and how old it is, and whether WAL reaches the repository. */
 export interface BackupStatus {
@@ -32,14 +32,12 @@ const ARCHIVER = `select coalesce(last_archived_wal, ''), coalesce(extract(epoch
   case when last_archived_wal ~ '^[0-9A-F]{24}' then pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0'::pg_lsn + (('x' || substr(last_archived_wal, 9, 8))::bit(32)::bigint * 4294967296 + (('x' || substr(last_archived_wal, 17, 8))::bit(32)::bigint + 1) * 16777216)::numeric)::bigint else -1 end
   from pg_stat_archiver`;
 
-const SCRIPT = [
-  `docker exec -u postgres "$1" pgbackrest --stanza=${STANZA} --output=json info 2>/dev/null || echo '@@info-failed'`,
-  'echo "@@archiver"',
-  `docker exec "$2" sh -c 'PGPASSWORD="$PATRONI_SUPERUSER_PASSWORD" PGCONNECT_TIMEOUT=3 exec psql -X -At -F "|" -h 127.0.0.1 -p 5000 -U postgres -d postgres -c "$1"' sh "$3" 2>/dev/null`,
-].join('\n');
-
-/** One command on the repository host (which is a database node in the design's shape: its Patroni container asks the leader). */
-export const backupStatusCommand = (): Command => root('sh', '-c', SCRIPT, 'sh', containerName('pgbackrest-repo'), containerName('patroni'), ARCHIVER);
+/**
+ * One command on the repository host (a database node in the design's shape: its Patroni container
+ * asks the leader through HAProxy): pgBackRest's info, a marker, the archiver's row.
+ */
+export const backupStatusCommand = (): Command =>
+  seq(or(redirect(infoCommand(), { stderr: '/dev/null' }), run('echo', '@@info-failed')), run('echo', '@@archiver'), redirect(psqlQueryCommand(5000, ARCHIVER), { stderr: '/dev/null' }));
 
 export function parseBackupStatus(stdout: string, repository: string, now = Date.now(), offsite = false): BackupStatus {
   const [infoText = '[]', archiver = ''] = stdout.split('@@archiver');
