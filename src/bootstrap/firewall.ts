@@ -36,7 +36,8 @@ export function publicPorts(env: EnvironmentConfig, node: NodeConfig): number[] 
  * exporters) and TWINCIGO-DOCKER on DOCKER-USER (ports Docker publishes: their traffic is forwarded
  * to a container and never crosses INPUT). Both let loopback, Docker's bridges, established traffic
  * and the cluster's nodes through, then the public ports, and drop every other new TCP connection.
- * They RETURN rather than ACCEPT, so the host's own rules still apply. UDP is left alone (DHCP).
+ * They RETURN rather than ACCEPT, so the host's own rules still apply. UDP is left alone (DHCP) but for
+ * Swarm's gossip and VXLAN ports, which only the nodes may reach.
  */
 export function chainRules(sources: readonly string[], publicTcp: readonly number[], v6 = false): string[] {
   const host = v6 ? '/128' : '/32';
@@ -55,6 +56,8 @@ export function chainRules(sources: readonly string[], publicTcp: readonly numbe
     ...common(CHAIN),
     `-A ${CHAIN} -p tcp -m multiport --dports ${publicTcp.join(',')} -j RETURN`,
     `-A ${CHAIN} -p tcp -j DROP`,
+    // Swarm's gossip and VXLAN (overlay traffic) from the cluster's nodes only
+    `-A ${CHAIN} -p udp -m multiport --dports ${SWARM_UDP.join(',')} -j DROP`,
     ...common(DOCKER_CHAIN),
     // a published port is matched by the port the client asked for (before Docker's DNAT)
     ...publicTcp.map((p) => `-A ${DOCKER_CHAIN} -p tcp -m conntrack --ctorigdstport ${p} -j RETURN`),
@@ -63,6 +66,8 @@ export function chainRules(sources: readonly string[], publicTcp: readonly numbe
   ];
 }
 export const DOCKER_CHAIN = 'TWINCIGO-DOCKER';
+/** Docker Swarm's UDP ports (7946 gossip, 4789 VXLAN); its TCP ones (2377, 7946) are dropped with every other TCP port not public. */
+export const SWARM_UDP = [4789, 7946];
 
 export interface FirewallPlan {
   node: string;

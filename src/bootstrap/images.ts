@@ -3,6 +3,8 @@ import { root, type Command } from '../remote/shell.js';
 import { compose } from '../remote/compose.js';
 import type { NodeBundle } from '../stack/bundle.js';
 import { parseCompose } from '../stack/resources.js';
+import { interpolate } from '../swarm/interpolate.js';
+import { STACK_FILE } from '../swarm/stack-file.js';
 
 /** A service's image as compose resolved it on the node (env substituted). */
 export interface ServiceImage {
@@ -10,22 +12,8 @@ export interface ServiceImage {
   image: string;
   /** The service can be built on the node (our Patroni image) when no registry has it. */
   buildable: boolean;
-}
-
-/**
- * Compose's variable syntax in a value: $VAR, ${VAR}, ${VAR:-default}, ${VAR-default},
- * ${VAR:?error}, ${VAR?error}, ${VAR:+alt}, ${VAR+alt}; $$ is a literal $.
- */
-export function interpolate(value: string, vars: Record<string, string>): string {
-  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (m, name?: string, colon?: string, op?: string, arg?: string, bare?: string) => {
-    if (m === '$$') return '$';
-    const v = vars[(name ?? bare)!];
-    const unset = colon ? v === undefined || v === '' : v === undefined;
-    if (op === '-') return unset ? arg! : v!;
-    if (op === '+') return unset ? '' : arg!;
-    if (op === '?' && unset) throw new Error(`${name}: ${arg || 'required'}`);
-    return v ?? '';
-  });
+  /** A Swarm stack service's (pulled with docker pull: Compose does not know it). */
+  stack: boolean;
 }
 
 /**
@@ -46,9 +34,13 @@ export function bundleImages(bundle: NodeBundle): ServiceImage[] {
       services.set(name, prev);
     }
   }
-  return [...services]
+  const composed = [...services]
     .filter(([, s]) => s.image !== undefined)
-    .map(([service, s]) => ({ service, image: interpolate(s.image!, vars), buildable: s.buildable }));
+    .map(([service, s]) => ({ service, image: interpolate(s.image!, vars).value, buildable: s.buildable, stack: false }));
+  // Swarm: the stack's images, which any node of its may be given a task of (rendered in full)
+  const stack = bundle.files.find((f) => f.path === STACK_FILE);
+  const tasks = stack ? Object.entries((parseCompose(stack.content) as { services: Record<string, { image: string }> }).services) : [];
+  return [...composed, ...tasks.map(([service, s]) => ({ service, image: s.image, buildable: false, stack: true }))];
 }
 
 /** Prints the images of the list that the node's Docker does not have, one per line. */
@@ -72,9 +64,10 @@ export function namesRegistry(image: string): boolean {
  * the uploaded Dockerfile (or sent with --ship-images).
  */
 export function fetchCommands(baseDir: string, files: readonly string[], missing: readonly ServiceImage[]): Command[] {
-  const pull = missing.filter((m) => !m.buildable).map((m) => m.service);
+  const pull = missing.filter((m) => !m.buildable && !m.stack).map((m) => m.service);
   const out: Command[] = [];
   if (pull.length > 0) out.push(compose(baseDir, files, 'pull', '--quiet', ...pull));
+  for (const image of new Set(missing.filter((m) => m.stack).map((m) => m.image))) out.push(root('docker', 'pull', '--quiet', image));
   for (const m of missing.filter((x) => x.buildable)) {
     const build = compose(baseDir, files, 'build', m.service);
     out.push(namesRegistry(m.image) ? root('sh', '-c', 'docker pull --quiet "$1" >/dev/null 2>&1 || { shift; "$@"; }', 'sh', m.image, ...argvOf(build)) : build);

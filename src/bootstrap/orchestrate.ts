@@ -21,13 +21,19 @@ const SETTLE_MS = 60_000;
 
 const describeFinding = (f: Finding) => `${f.node ? `${f.node}: ` : ''}${f.message}`;
 
-/** Preflight (read-only), Docker install when allowed, then the lock, the plan, the audit line and the report. */
-export async function runBootstrap(op: Operation, bundles: NodeBundle[], opts: BootstrapOptions & { lockWaitSec: number }): Promise<number> {
+/** What one run of bootstrap's phases shares, for the session's environment (node replace/add/remove run them too). */
+export function newBootstrapRun(op: Operation, bundles: NodeBundle[], opts: BootstrapOptions): BootstrapRun {
   const ctx = op.session;
-  const run: BootstrapRun = {
+  return {
     env: ctx.config.env, values: ctx.values, bundles: new Map(bundles.map((b) => [b.node, b])), pool: op.pool, options: opts,
     facts: new Map(), existing: { leader: null, etcd: false }, converged: new Set(), changes: new Map(), diagnostics: [], shipImage,
   };
+}
+
+/** Preflight (read-only), Docker install when allowed, then the lock, the plan, the audit line and the report. */
+export async function runBootstrap(op: Operation, bundles: NodeBundle[], opts: BootstrapOptions & { lockWaitSec: number }): Promise<number> {
+  const ctx = op.session;
+  const run = newBootstrapRun(op, bundles, opts);
   const started = performance.now();
   const findings = await preflight(op, run);
   // the lock for the whole run; released on success, failure and Ctrl-C
@@ -43,7 +49,7 @@ export async function runBootstrap(op: Operation, bundles: NodeBundle[], opts: B
 }
 
 /** 1. preflight: read-only; a problem stops here with nothing changed. Missing Docker is installed when allowed, then preflight again. */
-async function preflight(op: Operation, run: BootstrapRun): Promise<Finding[]> {
+export async function preflight(op: Operation, run: BootstrapRun): Promise<Finding[]> {
   const { ui, renderMode: mode } = op.session;
   const nodes = run.env.nodes;
   const look = async () => {
@@ -68,7 +74,7 @@ async function preflight(op: Operation, run: BootstrapRun): Promise<Finding[]> {
 }
 
 /** The result is the settled cluster, not a passing moment: up to 60 s for a cluster still settling. */
-function settled(op: Operation): Promise<{ status: ClusterStatus; waitedMs: number }> {
+export function settled(op: Operation): Promise<{ status: ClusterStatus; waitedMs: number }> {
   const env = op.session.config.env;
   let told = false;
   return settledStatus(() => clusterStatus(op.pool, env, env.nodes, 8000), {

@@ -7,11 +7,12 @@ import { firewallPhase } from './phases/firewall.js';
 import { haproxyPhase } from './phases/haproxy.js';
 import { imagesPhase } from './phases/images.js';
 import { patroniPhase } from './phases/patroni.js';
-import { recordPhase, servicesPhase } from './phases/services.js';
+import { recordPhase, servicesPhase, watchersPhase } from './phases/services.js';
+import { stackPhase, swarmPhase } from './phases/swarm.js';
 import { uploadPhase } from './phases/upload.js';
 
-/** Phases 2–10: firewall, upload, images, etcd, Patroni (leader first), HAProxy, database, services, record. */
+/** Phases 2–10: firewall, upload, images, (prod) the swarm — Compose's files name its overlay —, etcd, Patroni (leader first), HAProxy, database, services the app tier uses, (prod) the stack, monitoring/backups/log agent, record. */
 export function bootstrapPlan(run: BootstrapRun): Plan<NodeConfig> {
-  const phases = [firewallPhase, uploadPhase, imagesPhase, etcdPhase, patroniPhase, haproxyPhase, databasePhase, servicesPhase, recordPhase].flatMap((phase) => phase(run));
+  const phases = [firewallPhase, uploadPhase, imagesPhase, swarmPhase, etcdPhase, patroniPhase, haproxyPhase, databasePhase, servicesPhase, stackPhase, watchersPhase, recordPhase].flatMap((phase) => phase(run));
   return { title: `bootstrap ${run.env.name}`, phases };
 }

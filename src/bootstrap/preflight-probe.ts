@@ -21,6 +21,9 @@ const SCRIPT = [
   '[ -r "$base/.applied.json" ] && echo "@@applied $(tr -d "\\n" < "$base/.applied.json")"',
   'if command -v ufw >/dev/null; then echo "@@ufw $(ufw status 2>/dev/null | head -n 1)"; fi',
   'command -v iptables-restore >/dev/null && echo "@@iptables yes"',
+  // IPsec ESP with AES-GCM, what Docker's encrypted overlay (Swarm) uses: one state added in a
+  // throwaway network namespace (nothing on the node changes); unknown without ip/unshare
+  "if command -v ip >/dev/null && command -v unshare >/dev/null; then unshare -n ip xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x100 reqid 1 mode transport aead 'rfc4106(gcm(aes))' 0x000102030405060708090a0b0c0d0e0f10111213 128 >/dev/null 2>&1 && echo '@@esp yes' || echo '@@esp no'; fi",
   // listening TCP ports (state 0A), IPv4 and IPv6, without depending on ss/netstat
   "cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | while read -r _ local _ st _; do [ \"$st\" = 0A ] && echo \"@@listen ${local##*:}\"; done",
   // Docker: its API on the socket with one curl (the docker CLI costs ~0.3 s per call on a busy
@@ -81,6 +84,8 @@ export interface NodeFacts {
   /** "Status: active" / "Status: inactive" when ufw is installed. */
   ufw?: string;
   iptables: boolean;
+  /** The kernel does IPsec ESP with AES-GCM (Docker's encrypted overlay); undefined: could not tell. */
+  esp?: boolean;
   listening: Set<number>;
   /** The bundle digest bootstrap recorded after its last successful run on this node. */
   appliedDigest?: string;
@@ -131,6 +136,7 @@ export function parsePreflight(stdout: string): NodeFacts {
       case 'memkib': f.memMiB = Math.floor(Number(v) / 1024); break;
       case 'diskkib': f.diskFreeGiB = Number(v) / (1024 * 1024); break;
       case 'curl': f.curl = true; break;
+      case 'esp': f.esp = v === 'yes'; break;
       case 'docker': f.docker = v; break;
       case 'compose2': f.compose2 = v; break;
       case 'compose1': f.compose1 = v; break;

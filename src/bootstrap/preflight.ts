@@ -3,6 +3,7 @@ import type { Role } from '../config/roles.js';
 import { etcdTimings } from '../stack/timings.js';
 import type { ServiceLimits } from '../stack/resources.js';
 import type { NodeFacts } from './preflight-probe.js';
+import { usesSwarm } from '../swarm/services.js';
 
 /** The cluster ports each role listens on (host networking), and the service that owns them. */
 export const ROLE_PORTS: Partial<Record<Role, { service: string; ports: number[] }>> = {
@@ -69,6 +70,10 @@ export function evaluate(env: EnvironmentConfig, inputs: NodeInput[]): Finding[]
       err(n, `Docker ${f.docker} is too old (≥ ${LIMITS.minDockerMajor} needed for health checks' start_interval): upgrade docker.io`);
     }
     if (f.ufw === undefined && !f.iptables) warn(n, 'neither ufw nor iptables found: the firewall step cannot run (or pass --no-firewall)');
+    if (usesSwarm(env) && env.swarm.encrypted) {
+      if (f.esp === false) err(n, "the kernel has no IPsec ESP with AES-GCM, which Swarm's encrypted overlay needs (modprobe esp4; or swarm.encrypted: false in the inventory — the app tier's traffic between nodes then crosses the network unencrypted)");
+      else if (f.esp === undefined) warn(n, "cannot tell whether the kernel does IPsec ESP (no ip or unshare): Swarm's encrypted overlay needs it");
+    }
     for (const role of node.roles) {
       const owned = ROLE_PORTS[role];
       if (!owned) continue;

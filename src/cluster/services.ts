@@ -1,5 +1,6 @@
 import { TwincigoError } from '../errors.js';
 import { compose } from '../remote/compose.js';
+import { withEnv } from '../remote/shell.js';
 import type { SshConnection } from '../ssh/connection.js';
 
 /** A compose command failed on a node; carries the last log lines of the services involved. */
@@ -44,10 +45,10 @@ export async function upServices(
   baseDir: string,
   files: readonly string[],
   services: readonly string[],
-  opts: { waitSec?: number; signal?: AbortSignal } = {},
+  opts: { waitSec?: number; signal?: AbortSignal; env?: Record<string, string> } = {},
 ): Promise<UpResult> {
   const timeoutMs = ((opts.waitSec ?? 0) + 180) * 1000;
-  const res = await conn.exec(upCommand(baseDir, files, services, opts.waitSec), { timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const res = await conn.exec(withEnv(upCommand(baseDir, files, services, opts.waitSec), opts.env ?? {}), { timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) });
   if (res.code === 0) return { changed: changedContainers(`${res.stdout}\n${res.stderr}`) };
   const logs = await conn.exec(logsCommand(baseDir, files, services), { timeoutMs: 30_000 }).then((r) => r.stdout + r.stderr, () => '(logs unavailable)');
   const why = res.stderr.trim().split('\n').filter(Boolean).slice(-2).join('; ') || `exit ${res.code}`;

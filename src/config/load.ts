@@ -10,6 +10,7 @@ import { inventorySchema, type EnvironmentSpec, type InventorySpec } from './sch
 import { DEFAULT_BASE_DIR, DEFAULT_RTT_MS, type Config, type EnvironmentConfig, type MigrationsConfig } from './model.js';
 import { selectNodes } from './select.js';
 import { withImpliedRoles } from './roles.js';
+import { swarmProblems } from '../swarm/services.js';
 import { SUPABASE_SERVICES, selectionProblems, type SupabaseSelection } from './supabase-services.js';
 
 export interface Inventory {
@@ -102,8 +103,11 @@ export function resolveEnvironment(inv: Inventory, name: string): EnvironmentCon
   }
   const supabase: SupabaseSelection = { services: [...new Set(spec.supabase?.services ?? SUPABASE_SERVICES)], toBackend: [...new Set(spec.supabase?.toBackend ?? [])] };
   addressProblems.push(...selectionProblems(`environments.${name}.supabase`, supabase, spec.nodes.some((n) => n.roles.includes('backend'))));
-  if (addressProblems.length > 0) throw new ConfigError(inv.file, addressProblems);
   const profile = spec.profile ?? (name === 'prod' ? 'prod' : 'dev');
+  const orchestrator = spec.orchestrator ?? (profile === 'prod' ? 'swarm' : 'compose');
+  const replicas = spec.swarm?.replicas ?? {};
+  addressProblems.push(...swarmProblems(`environments.${name}`, { profile, orchestrator, replicas, swarmSet: spec.swarm !== undefined, nodes: spec.nodes }));
+  if (addressProblems.length > 0) throw new ConfigError(inv.file, addressProblems);
   const envRoles = new Set(spec.nodes.flatMap((n) => n.roles));
   const leader = spec.initialLeader ?? spec.nodes.find((n) => n.roles.includes('patroni'))?.name ?? '';
   return {
@@ -116,6 +120,8 @@ export function resolveEnvironment(inv: Inventory, name: string): EnvironmentCon
     synchronous,
     nodeSize: spec.nodeSize ? { cpus: spec.nodeSize.cpus, memoryMiB: Math.round(spec.nodeSize.memoryGiB * 1024) } : undefined,
     supabase,
+    orchestrator,
+    swarm: { replicas, encrypted: spec.swarm?.encrypted ?? true },
     backup: {
       retentionFull: spec.backup?.retentionFull ?? 2,
       // weekly full on Sunday, daily differential on the other days, at 03:00 UTC

@@ -1,6 +1,7 @@
 import type { SshSettings } from './schema.js';
 import type { Profile, Role } from './roles.js';
 import type { SupabaseSelection } from './supabase-services.js';
+import type { Orchestrator } from './roles.js';
 
 /** Backups of an environment with a repository host (role "backup"). */
 export interface BackupSettings {
@@ -41,6 +42,10 @@ export interface EnvironmentConfig {
   nodeSize?: { cpus: number; memoryMiB: number } | undefined;
   /** The Supabase services this environment runs, and the dropped ones routed to the backend. */
   supabase: SupabaseSelection;
+  /** Where the app tier runs: Compose per node (dev) or one Docker Swarm stack across the nodes (prod). */
+  orchestrator: Orchestrator;
+  /** Swarm: replicas per stack service (services not named: DEFAULT_REPLICAS). */
+  swarm: { replicas: Record<string, number>; encrypted: boolean };
   /** Backups: retention, schedule and the ages status allows (defaults when the inventory is silent). */
   backup: BackupSettings;
   /** PostgreSQL parameters set in the inventory, over twincigo's defaults. */

@@ -45,3 +45,7 @@ export const NODE_CAPACITY: Record<Profile, { cpus: number; memoryMiB: number; r
   dev: { cpus: 2, memoryMiB: 8 * 1024, reserveMiB: 768 },
   prod: { cpus: 8, memoryMiB: 32 * 1024, reserveMiB: 2048 },
 };
+
+/** Where the app tier runs: Compose, one project per node (dev), or one Docker Swarm stack across the nodes (prod). */
+export const ORCHESTRATORS = ['compose', 'swarm'] as const;
+export type Orchestrator = (typeof ORCHESTRATORS)[number];

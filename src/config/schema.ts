@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { hostProblem, privateAddressProblem } from './address.js';
-import { PROFILES, ROLES } from './roles.js';
+import { ORCHESTRATORS, PROFILES, ROLES } from './roles.js';
 import { BACKEND_REPLACEABLE, SUPABASE_SERVICES } from './supabase-services.js';
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -56,6 +56,14 @@ export const environmentSchema = z.strictObject({
    */
   nodeSize: z.strictObject({ cpus: z.number().positive().max(512), memoryGiB: z.number().positive().max(4096) }).optional(),
   skipRoles: z.array(z.enum(ROLES)).optional(),
+  /** Where the app tier (Supabase, the backend, the edge) runs: prod's default is Docker Swarm across the nodes; dev's is Compose on one node each. */
+  orchestrator: z.enum(ORCHESTRATORS).optional(),
+  /** Swarm: replicas per stack service (default 2; Swarm spreads them over the nodes that may run it). */
+  swarm: z.strictObject({
+    replicas: z.record(z.string(), z.number().int().min(1).max(20)).optional(),
+    /** The stack's overlay encrypted (IPsec between the nodes; default true). Off only where the kernel has no ESP. */
+    encrypted: z.boolean().optional(),
+  }).optional(),
   /** The Supabase services to run (default: all) and the dropped ones whose routes go to the backend. */
   supabase: z.strictObject({
     services: z.array(z.enum(SUPABASE_SERVICES)).optional(),

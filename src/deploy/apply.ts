@@ -17,6 +17,7 @@ import { describePatch } from './patroni-dcs.js';
 import { activateCommand, pruneCommand, snapshotCommand } from './release.js';
 import { patroniRollingPhase } from './rolling.js';
 import { stage } from './prepare.js';
+import { stackApplyPhase } from './stack.js';
 
 /** Health-gate timeouts (seconds) of a deploy. */
 export const DEPLOY_WAITS = { services: 180, etcd: 60, haproxy: 30, pendingRestart: 30 } as const;
@@ -34,7 +35,7 @@ export function applyPlan(run: DeployRun, opts: { record: boolean }): Plan<NodeC
   // every node in scope gets the release (the same id everywhere); unchanged ones restart nothing
   const changing = run.nodes.some((n) => hasChanges(run.changes.get(n.name)!)) ? run.nodes : [];
   const rolling = patroniRollingPhase(run);
-  const phases = [...dcsPhase(run), ...(changing.length > 0 ? [nodesPhase(run, changing)] : []), ...(rolling ? [rolling] : []), finishPhase(run, opts)];
+  const phases = [...dcsPhase(run), ...(changing.length > 0 ? [nodesPhase(run, changing)] : []), ...stackApplyPhase(run), ...(rolling ? [rolling] : []), finishPhase(run, opts)];
   return { title: `${run.meta.command} ${run.env.name}: release ${run.meta.id}`, phases };
 }
 

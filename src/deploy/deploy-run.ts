@@ -6,6 +6,7 @@ import type { NodeBundle } from '../stack/bundle.js';
 import type { NodeChanges } from './changes.js';
 import type { Dcs } from './patroni-dcs.js';
 import type { ReleaseMeta } from './release.js';
+import type { StackPlan } from '../swarm/stack-deploy.js';
 
 /** What one deploy (or rollback) shares between its steps. */
 export interface DeployRun {
@@ -33,6 +34,10 @@ export interface DeployRun {
   pendingRestart: string[];
   /** What happened on each node (the report, the audit line). */
   done: Map<string, Done[]>;
+  /** Swarm: the stack file deploy runs from one node, and what differs from what Swarm runs. */
+  stack?: { node: string; text: string; plan: StackPlan; rebalance: string[] };
+  /** Swarm rolled a stack service's failed update back. */
+  stackRolledBack?: boolean;
   /** Set when a node was rolled back after a failure. */
   rolledBack?: { node: string; to: string; error: string };
   failure?: TwincigoError;
@@ -42,12 +47,18 @@ export interface DeployRun {
 export type Done =
   | { kind: 'patroni-config'; change: string }
   | { kind: 'release'; id: string; files: number }
-  | { kind: 'reloaded' | 'restarted' | 'recreated' | 'removed'; service: string }
+  | { kind: 'reloaded' | 'restarted' | 'recreated' | 'removed' | 'updated' | 'respecified' | 'spread'; service: string }
   | { kind: 'switchover'; to: string }
   | { kind: 'rolled-back'; to: string };
 
 export function describeDone(d: Done): string {
   switch (d.kind) {
+    case 'updated':
+      return `stack service ${d.service} updated (rolling)`;
+    case 'spread':
+      return `stack service ${d.service} spread over the nodes again (no task replaced)`;
+    case 'respecified':
+      return `stack service ${d.service}: spec changed, no task replaced`;
     case 'patroni-config':
       return `Patroni config: ${d.change}`;
     case 'release':
@@ -62,7 +73,7 @@ export function describeDone(d: Done): string {
 }
 
 /** A container restarted, recreated or reloaded, or the leader moved: what "restarts" counts. */
-export const isRestart = (d: Done): boolean => d.kind === 'reloaded' || d.kind === 'restarted' || d.kind === 'recreated' || d.kind === 'switchover';
+export const isRestart = (d: Done): boolean => d.kind === 'reloaded' || d.kind === 'restarted' || d.kind === 'recreated' || d.kind === 'updated' || d.kind === 'switchover';
 
 export function note(run: DeployRun, node: string, what: Done): void {
   run.done.set(node, [...(run.done.get(node) ?? []), what]);

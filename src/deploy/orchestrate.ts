@@ -12,6 +12,7 @@ import { describePatch } from './patroni-dcs.js';
 import { preparePlan } from './prepare.js';
 import { discardCommand, releaseId } from './release.js';
 import { redactEnvPair, unifiedDiff } from './diff.js';
+import { stackChanges } from './stack.js';
 
 export interface DeployOptions {
   dryRun: boolean;
@@ -34,6 +35,8 @@ export interface DeployReport {
   leader: string | null;
   nodes: Record<string, { changed: boolean; plan: string; done: string[]; files: { changed: string[]; added: string[]; removed: string[] }; recreate: string[]; reload: string[]; orphans: string[] }>;
   patroniConfig: string[];
+  /** Swarm: the stack's services this run updates (or would), and removes. */
+  stack: { changed: string[]; removed: string[] } | null;
   restarts: number;
   durationMs: number;
 }
@@ -65,7 +68,7 @@ export async function runDeploy(op: Operation, o: DeployOptions): Promise<number
     ctx.ui.print(dryRunText(run, diffs));
     return EXIT.ok;
   }
-  const anything = o.nodes.some((n) => hasChanges(run.changes.get(n.name)!)) || Object.keys(run.dcs?.patch ?? {}).length > 0 || run.pendingRestart.length > 0;
+  const anything = o.nodes.some((n) => hasChanges(run.changes.get(n.name)!)) || Object.keys(run.dcs?.patch ?? {}).length > 0 || run.pendingRestart.length > 0 || stackChanges(run) > 0;
   if (!anything) {
     if (o.bundles) await discard();
     return done(ctx, run, report(run, true, started));
@@ -74,7 +77,7 @@ export async function runDeploy(op: Operation, o: DeployOptions): Promise<number
   // a failed deploy: nodes that did not get the release (and the one rolled back) drop the staged copy
   if (!result.ok && o.bundles) await discard();
   const r = report(run, result.ok, started);
-  const outcome = result.interrupted ? 'interrupted' : result.ok ? 'ok' : run.rolledBack ? 'rolled back' : 'failed';
+  const outcome = result.interrupted ? 'interrupted' : result.ok ? 'ok' : run.rolledBack || run.stackRolledBack ? 'rolled back' : 'failed';
   await op.audit(`${o.command} ${id}`, outcome, result.ok ? `${r.restarts} restarts` : result.error);
   if (!result.ok && run.rolledBack) {
     const rb = run.rolledBack;
@@ -109,7 +112,7 @@ function report(run: DeployRun, ok: boolean, started: number, dryRun = false): D
   const restarts = [...run.done.values()].flat().filter(isRestart).length;
   return {
     ok, environment: run.env.name, release: run.meta.id, dryRun, leader: run.leader, nodes,
-    patroniConfig: run.dcs ? describePatch(run.dcs.patch, run.dcs.current) : [], restarts, durationMs: Math.round(performance.now() - started),
+    patroniConfig: run.dcs ? describePatch(run.dcs.patch, run.dcs.current) : [], stack: run.stack ? { changed: run.stack.plan.changed, removed: run.stack.plan.removed } : null, restarts, durationMs: Math.round(performance.now() - started),
   };
 }
 
@@ -142,6 +145,7 @@ function dryRunText(run: DeployRun, diffs: Map<string, string>): string {
     lines.push('', `Patroni cluster config (PATCH /config): ${describePatch(run.dcs.patch, run.dcs.current).join(', ')}`);
     if (run.dcs.restartParameters.length) lines.push(`  ${run.dcs.restartParameters.join(', ')} need a restart: members one at a time, replicas first, leader after a switchover`);
   }
+  if (run.stack) lines.push('', `Swarm stack (from ${run.stack.node}): ${stackChanges(run) ? `update ${[...run.stack.plan.changed, ...run.stack.plan.removed.map((r) => `remove ${r}`)].join(', ')} (rolling, start-first)` : 'every service runs this spec'}`);
   for (const n of run.nodes) {
     const c = run.changes.get(n.name)!;
     lines.push('', `${n.name}: ${describeNode(c)}${c.recreate.includes('patroni') ? ' (patroni: in the rolling phase, leader last)' : ''}`);
@@ -153,7 +157,7 @@ function dryRunText(run: DeployRun, diffs: Map<string, string>): string {
 
 function summaryText(run: DeployRun, r: DeployReport): string {
   const changed = Object.entries(r.nodes).filter(([, v]) => v.changed || v.done.length);
-  if (changed.length === 0 && r.patroniConfig.length === 0) return `${run.meta.command} ${run.env.name}: nothing changed — no file, no container restarted`;
+  if (changed.length === 0 && r.patroniConfig.length === 0 && !r.stack?.changed.length && !r.stack?.removed.length) return `${run.meta.command} ${run.env.name}: nothing changed — no file, no container restarted`;
   return [
     `${run.meta.command} ${run.env.name}: release ${run.meta.id} live (${r.restarts} restart${r.restarts === 1 ? '' : 's'}, ${(r.durationMs / 1000).toFixed(1)}s)`,
     ...(r.patroniConfig.length ? [`  Patroni config: ${r.patroniConfig.join(', ')}`] : []),

@@ -9,10 +9,12 @@ import { MEMBERSHIP, nodeChanges } from './changes.js';
 import { nodeNamed, targetId, type DeployRun } from './deploy-run.js';
 import { ROLES } from '../config/roles.js';
 import { composeFilesFor } from '../stack/compose-files.js';
+import { usesSwarm } from '../swarm/services.js';
 import { inspectCommand, parseInspection, type NodeInspection } from './inspect.js';
 import type { SshConnection } from '../ssh/connection.js';
 import { changedParameters, dcsPatch, desiredDcs, type Dcs } from './patroni-dcs.js';
 import { manifestText, stageFiles } from './release.js';
+import { stackPrepareStep } from './stack.js';
 
 const healthy = (ms: PatroniMember[]) => leaderName(ms) !== undefined && ms.every((m) => isLeader(m) || m.state === 'streaming');
 
@@ -64,6 +66,7 @@ export function preparePlan(run: DeployRun, opts: { upload: boolean }): Plan<Nod
           },
         ],
         then: [
+          ...[stackPrepareStep(run)].filter((x): x is NonNullable<typeof x> => x !== null),
           {
             title: 'cluster healthy; Patroni cluster config',
             timeoutMs: 60_000,
@@ -119,5 +122,6 @@ async function needRestart(conn: Awaited<ReturnType<DeployRun['pool']['get']>>, 
 
 /** A rollback's compose files: the node's roles give them, in the order a render uses. */
 function composeFilesOf(run: DeployRun, node: NodeConfig): string[] {
-  return ROLES.filter((r) => node.roles.includes(r)).flatMap((r) => composeFilesFor(r, run.env).map((c) => c.path));
+  const files = ROLES.filter((r) => node.roles.includes(r)).flatMap((r) => composeFilesFor(r, run.env).map((c) => c.path));
+  return usesSwarm(run.env) && (node.roles.includes('redis') || node.roles.includes('storage')) ? [...files, 'compose/swarm-network.yml'] : files;
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { errorMessage } from '../errors.js';
+import { TwincigoError, errorMessage } from '../errors.js';
 import type { NodeLike, Step, StepContext, StepRecord } from './types.js';
 
 export interface Attempt {
@@ -25,9 +25,10 @@ export class StepTimeoutError extends Error {
 /** Runs one step on one node (or once): skip check, timeout, retries; records the outcome. */
 export async function runAttempts<N extends NodeLike>(step: Step<N>, node: N | undefined, at: Attempt, hooks: Hooks): Promise<StepRecord> {
   const started = performance.now();
-  const record = (status: StepRecord['status'], attempts: number, message?: string): StepRecord => {
+  const record = (status: StepRecord['status'], attempts: number, message?: string, err?: unknown): StepRecord => {
     const rec: StepRecord = { phase: at.phase, step: step.title, node: node?.name ?? null, status, attempts, durationMs: performance.now() - started };
     if (message !== undefined) rec.message = message;
+    if (err instanceof TwincigoError && err.hints.length) rec.hints = err.hints;
     at.records.push(rec);
     return rec;
   };
@@ -52,7 +53,7 @@ export async function runAttempts<N extends NodeLike>(step: Step<N>, node: N | u
       return record('ok', attempt, note || undefined);
     } catch (err) {
       if (at.signal.aborted) return record('interrupted', attempt, 'interrupted');
-      if (attempt > retries) return record('failed', attempt, errorMessage(err));
+      if (attempt > retries) return record('failed', attempt, errorMessage(err), err);
       hooks.retrying(attempt, retries);
       hooks.log(`attempt ${attempt} failed: ${errorMessage(err)}`);
       try {

@@ -158,7 +158,7 @@ async function runCleanups<N extends NodeLike>(listr: ListrModule, cleanups: Cle
 /** Throws the error a failed or interrupted run should end the command with. */
 export function assertSucceeded(result: RunResult): void {
   if (result.interrupted) throw new InterruptedError(`${result.title} interrupted`);
-  if (!result.ok) throw new TwincigoError(result.error ?? `${result.title} failed`);
+  if (!result.ok) throw new TwincigoError(result.error ?? `${result.title} failed`, undefined, [...new Set(result.steps.filter((s) => s.status === 'failed').flatMap((s) => s.hints ?? []))]);
 }
 
 export { errorMessage };

@@ -59,6 +59,8 @@ export interface StepRecord {
   node: string | null;
   status: StepStatus;
   message?: string;
+  /** A failure's hints (a TwincigoError's: what to do about it), carried to the run's error. */
+  hints?: string[];
   attempts: number;
   durationMs: number;
 }

@@ -30,6 +30,7 @@ export function aggregate(scenario: Scenario, runs: DrillResult[], maxOutageSeco
     timelineAfter: last.timelineAfter,
     oldLeaderRejoined: runs.every((r) => r.oldLeaderRejoined),
     splitBrainSeconds: Math.max(...runs.map((r) => r.splitBrainSeconds)),
+    api: last.api ? { ...last.api, outageSeconds: median(runs.map((r) => r.api?.outageSeconds ?? 0)), requests: runs.reduce((s, r) => s + (r.api?.requests ?? 0), 0), failed: runs.reduce((s, r) => s + (r.api?.failed ?? 0), 0) } : null,
     timeline: {
       leaderLost: median(runs.map((r) => r.timeline.leaderLost ?? 0)),
       newLeader: median(runs.map((r) => r.timeline.newLeader ?? 0)),
@@ -62,6 +63,7 @@ export function reportTable(r: FailoverReport): string {
     ['leader', `${r.oldLeader} → ${r.newLeader ?? '—'} (timeline ${r.timelineBefore} → ${r.timelineAfter ?? '?'})`],
     ['write outage', `${r.writeOutageSeconds}s (limit ${r.maxOutageSeconds}s)`],
     ['read outage', `${r.readOutageSeconds}s`],
+    ...(r.api ? [['API outage', `${r.api.outageSeconds}s (limit ${r.api.limitSeconds}s) through ${r.api.edge}'s edge — ${Object.entries(r.api.paths).map(([p, s]) => `${p} ${s}s`).join(', ')}; ${r.api.requests} requests, ${r.api.failed} failed`] as [string, string]] : []),
     ['replication', r.synchronousStandby ? `synchronous (standby ${r.synchronousStandby})` : 'asynchronous'],
     ...r.probes.map((p): [string, string] => [`writes ${p.side}`, `${p.acknowledgedWrites} acknowledged, ${p.failedWrites} failed, ${p.lostWrites} lost — from ${p.node}, outage ${p.writeOutageSeconds}s`]),
     ['after the fault', `leader lost ${r.timeline.leaderLost ?? '—'}s · new leader ${r.timeline.newLeader ?? '—'}s · first write on it ${r.timeline.firstWriteOnNewLeader ?? '—'}s`],

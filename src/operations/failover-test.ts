@@ -51,7 +51,7 @@ async function drills(op: Operation, f: FailoverFlags, limit: number): Promise<D
     const target = await prepareDrill(op.pool, env, f.scenario, i === 0 ? 10_000 : 120_000);
     const out: { result?: DrillResult } = {};
     if (f.runs > 1) op.session.ui.info(`run ${i + 1} of ${f.runs}`);
-    const res = await runPlan(drillPlan(op.pool, env, target, out, limit), { nodes: env.nodes, mode: op.session.renderMode, signal: hard });
+    const res = await runPlan(drillPlan(op.pool, env, target, out, limit, op.session.values.values), { nodes: env.nodes, mode: op.session.renderMode, signal: hard });
     if (!res.ok && !op.signal.aborted && hard.aborted) throw new Error(`failover-test: over the ${f.timeoutSec}s limit (--timeout); what was broken has been restored`);
     assertSucceeded(res);
     results.push(out.result!);

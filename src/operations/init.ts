@@ -21,12 +21,19 @@ export interface InitFlags {
   roles: string[];
 }
 
-/** The design's three-node shape (dev): roles by position. */
-const SHAPE: Role[][] = [
-  ['etcd', 'patroni', 'haproxy', 'supabase', 'storage'],
-  ['etcd', 'patroni', 'haproxy', 'backend', 'redis'],
-  ['etcd', 'patroni', 'haproxy', 'monitoring', 'backup'],
-];
+/** The design's three-node shape by position: dev's app tier on one node each; prod's (a Swarm stack) on two. */
+const SHAPES: Record<Profile, Role[][]> = {
+  dev: [
+    ['etcd', 'patroni', 'haproxy', 'supabase', 'storage'],
+    ['etcd', 'patroni', 'haproxy', 'backend', 'redis'],
+    ['etcd', 'patroni', 'haproxy', 'monitoring', 'backup'],
+  ],
+  prod: [
+    ['etcd', 'patroni', 'haproxy', 'supabase', 'backend', 'storage'],
+    ['etcd', 'patroni', 'haproxy', 'supabase', 'backend', 'redis'],
+    ['etcd', 'patroni', 'haproxy', 'monitoring', 'backup'],
+  ],
+};
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const nameProblem = (v: string) => (NAME.test(v) ? null : 'a lower-case hostname label (a-z, 0-9, -)');
 
@@ -70,6 +77,7 @@ export async function init(g: GlobalOptions, flags: InitFlags): Promise<number> 
   const profile = (flags.profile ?? (envName === 'prod' ? 'prod' : g.env || !ui.interactive ? 'dev' : await ui.select('profile', PROFILES, '--profile dev|prod'))) as Profile;
   if (!(PROFILES as readonly string[]).includes(profile)) throw new UsageError(`--profile must be one of ${PROFILES.join(', ')}`);
 
+  const SHAPE = SHAPES[profile];
   const given = pairs(flags.node, '--node');
   const priv = pairs(flags.privateAddress, '--private-address');
   const roleFlags = pairs(flags.roles, '--role');

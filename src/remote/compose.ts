@@ -1,4 +1,4 @@
-import { root, type Command } from './shell.js';
+import { and, root, type Command } from './shell.js';
 
 export const PROJECT = 'twincigo';
 
@@ -27,3 +27,10 @@ export const containerName = (service: string) => `${PROJECT}-${service}-1`;
  */
 export const execIn = (service: string, argv: readonly string[], opts: { stdin?: boolean; tty?: boolean; user?: string } = {}): Command =>
   root('docker', 'exec', ...(opts.stdin ? ['-i'] : []), ...(opts.tty ? ['-t'] : []), ...(opts.user ? ['-u', opts.user] : []), containerName(service), ...argv);
+
+/**
+ * Would `compose up` recreate the service? Two lines: `<service> <hash>` as the node's files define
+ * it now, then the config hash label of its running container.
+ */
+export const configHashesCommand = (baseDir: string, files: readonly string[], service: string): Command =>
+  and(compose(baseDir, files, 'config', '--hash', service), root('docker', 'inspect', '--format', '{{index .Config.Labels "com.docker.compose.config-hash"}}', containerName(service)));

@@ -29,6 +29,13 @@ export const redirect = (cmd: Command, to: { stdout?: string; stderr?: string | 
   ...to,
 });
 
+/** A command run with extra environment variables (`env K=V … cmd`): for compose, the shell's value wins over the env file's. */
+export function withEnv(cmd: Command, vars: Record<string, string>): Command {
+  if (cmd.kind !== 'run') throw new Error('withEnv: a single command only');
+  const pairs = Object.entries(vars).map(([k, v]) => `${k}=${v}`);
+  return pairs.length ? { ...cmd, argv: ['env', ...pairs, ...cmd.argv] } : cmd;
+}
+
 export interface RenderOptions {
   /** Prefix root commands with `sudo -n` (the SSH user is not root). */
   sudo: boolean;

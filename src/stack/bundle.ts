@@ -11,10 +11,14 @@ import { kongConfig } from './kong-config.js';
 import { COMPOSE_DIR, composeFilesFor } from './compose-files.js';
 import { haproxyConfig } from './haproxy-config.js';
 import { patroniConfig } from './patroni-config.js';
+import { CLONE_SCRIPT, cloneScript } from './clone-config.js';
 import { blackboxConfig, prometheusConfig, type EdgeProbe } from './prometheus-config.js';
 import { alertmanagerConfig, alertReceivers } from './alertmanager-config.js';
 import { checkFits, limitsOverride, scaleLimits, serviceLimits, sizeFactors } from './resources.js';
 import { etcdTimings } from './timings.js';
+import { stackLimitsOn } from '../swarm/capacity.js';
+import { OVERLAY_NETWORK, STACK_ROLES, usesSwarm } from '../swarm/services.js';
+import { STACK_FILE, renderStack } from '../swarm/stack-file.js';
 
 export interface BundleFile {
   /** Relative to the node's base dir. */
@@ -115,10 +119,32 @@ function edgeOf(env: EnvironmentConfig, v: Record<string, string>): EdgeProbe | 
   return node && { node, publicHost: v.PUBLIC_HOST || 'app.twincigo.com', issuer: v.TLS_ISSUER || v.ACME_EMAIL || '' };
 }
 
+/**
+ * Swarm (prod): the stack file and its secrets' and configs' sources on every node that runs app
+ * tasks (deploy runs `docker stack deploy` from one of them); Compose's app network on a node
+ * whose pinned services the stack reaches (Redis, MinIO) is the stack's overlay.
+ */
+function swarmFiles(env: EnvironmentConfig, node: NodeConfig, v: Record<string, string>, composeFiles: string[]): BundleFile[] {
+  const out: BundleFile[] = [];
+  if (STACK_ROLES.some((r) => node.roles.includes(r))) {
+    const stack = renderStack(env, v, {
+      'config/kong.yml': kongConfig(env, 'backend:8080'),
+      'config/Caddyfile': readFileSync(`${COMPOSE_DIR}config/Caddyfile.swarm`, 'utf8'),
+    });
+    out.push(file(STACK_FILE, stack.text), ...stack.sources.map((s) => file(s.path, s.content, s.secret)));
+  }
+  if (node.roles.includes('redis') || node.roles.includes('storage')) {
+    out.push(file('compose/swarm-network.yml', `# Rendered by twincigo: this node's app network is the stack's overlay (${OVERLAY_NETWORK}), so app tasks on every node reach its services by name.\nnetworks:\n  app:\n    name: ${OVERLAY_NETWORK}\n    external: true\n`));
+    composeFiles.push('compose/swarm-network.yml');
+  }
+  return out;
+}
+
 /** Renders one node. Throws ConfigError (exit 2) naming node, role and key when something is missing. */
 export function renderNode(env: EnvironmentConfig, node: NodeConfig, values: EnvValues, opts: RenderOptions = {}): NodeBundle {
   const files: BundleFile[] = [];
   const composeFiles: string[] = [];
+  const swarm = usesSwarm(env);
   for (const role of ROLES.filter((r) => node.roles.includes(r))) {
     for (const c of composeFilesFor(role, env)) {
       files.push(file(c.path, c.content));
@@ -138,11 +164,13 @@ export function renderNode(env: EnvironmentConfig, node: NodeConfig, values: Env
     // PostgreSQL's memory follows the container's limit, as the compose files set it
     const limit = limits.find((l) => l.service === 'patroni')?.memoryMiB ?? undefined;
     files.push(file('config/patroni/patroni.yml', patroniConfig(env, node, values.values, limit)));
+    if (env.nodes.some((n) => n.roles.includes('backup'))) files.push({ ...file(CLONE_SCRIPT, cloneScript()), mode: 0o755 });
     files.push(...patroniImageFiles());
   }
   if (node.roles.includes('haproxy')) files.push(file('config/haproxy/haproxy.cfg', haproxyConfig(env.nodes)));
   const prod = env.profile === 'prod';
-  if (node.roles.includes('supabase')) {
+  if (swarm) files.push(...swarmFiles(env, node, values.values, composeFiles));
+  else if (node.roles.includes('supabase')) {
     const backend = env.nodes.find((n) => n.roles.includes('backend'));
     files.push(file('config/kong.yml', kongConfig(env, backend && `${backend.privateAddress}:8080`)));
     if (prod) files.push(staticConfig('Caddyfile'));
@@ -193,7 +221,9 @@ export function renderAll(env: EnvironmentConfig, nodes: NodeConfig[], values: E
   const bundles = rendered.filter((b): b is NodeBundle => b !== null);
   for (const b of bundles) {
     const composed = b.files.filter((f) => b.composeFiles.includes(f.path));
-    problems.push(...checkFits(b.node, env, serviceLimits(composed)));
+    const node = env.nodes.find((n) => n.name === b.node)!;
+    const stack = usesSwarm(env) ? stackLimitsOn(env, node) : [];
+    problems.push(...checkFits(b.node, env, [...serviceLimits(composed), ...stack]));
   }
   return { bundles, problems };
 }

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
-import type { Profile, Role } from '../config/roles.js';
+import type { Orchestrator, Profile, Role } from '../config/roles.js';
+import { STACK_ROLES } from '../swarm/services.js';
 import { ALL_SUPABASE, SUPABASE_SERVICES, type SupabaseSelection } from '../config/supabase-services.js';
 import { parseCompose } from './resources.js';
 
@@ -18,6 +19,8 @@ export interface ComposeFile {
 export interface StackShape {
   profile: Profile;
   supabase?: SupabaseSelection | undefined;
+  /** Swarm: the app tier's roles run in the stack, not under Compose on a node. */
+  orchestrator?: Orchestrator | undefined;
 }
 
 /**
@@ -46,6 +49,11 @@ function withoutDropped(content: string, sel: SupabaseSelection): string {
  * environment runs.
  */
 export function composeFilesFor(role: Role, shape: StackShape): ComposeFile[] {
+  return shape.orchestrator === 'swarm' && STACK_ROLES.includes(role) ? [] : roleFiles(role, shape);
+}
+
+/** A role's compose files whatever runs them (Compose on a node, or the Swarm stack rendered from them). */
+export function roleFiles(role: Role, shape: StackShape): ComposeFile[] {
   const out: ComposeFile[] = [];
   for (const path of [`${role}.yml`, ...(shape.profile === 'prod' ? [`prod/${role}.yml`] : [])]) {
     const file = COMPOSE_DIR + path;
@@ -60,7 +68,7 @@ export function composeFilesFor(role: Role, shape: StackShape): ComposeFile[] {
 export function imageKeysFor(roles: readonly Role[], shape: StackShape): Map<string, string> {
   const keys = new Map<string, string>();
   for (const role of roles) {
-    for (const f of composeFilesFor(role, shape)) {
+    for (const f of roleFiles(role, shape)) {
       for (const m of f.content.matchAll(/^\s+image:\s*\$\{([A-Z0-9_]+_IMAGE)(?::-([^}]*))?\}/gm)) keys.set(m[1]!, m[2] ?? '');
     }
   }

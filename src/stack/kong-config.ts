@@ -74,10 +74,18 @@ const HEADER = {
   basicauth_credentials: [{ consumer: 'DASHBOARD', username: '$DASHBOARD_USERNAME', password: '$DASHBOARD_PASSWORD' }],
 };
 
+/**
+ * An upstream that does not answer is given half a second, then Kong tries another of its addresses:
+ * under Swarm a service name resolves to every task (dnsrr), and a lost node's tasks stay in DNS
+ * until Swarm notices — Kong's own default (60 s) would hold a request that long.
+ */
+export const UPSTREAM = { connect_timeout: 500, retries: 3 } as const;
+
 const toKong = (r: Route) => ({
   name: r.name,
   url: r.url,
   ...(r.protocol ? { protocol: r.protocol } : {}),
+  ...UPSTREAM,
   routes: [{ name: r.name, strip_path: true, paths: r.paths }],
   plugins: r.plugins,
 });

@@ -3,6 +3,7 @@ import { stringify } from 'yaml';
 import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
 import { PATRONI_TIMINGS } from './timings.js';
 import { STANZA } from '../backup/pgbackrest-config.js';
+import { cloneMethods } from './clone-config.js';
 
 /** supabase/postgres preloads these; an image without them (the lab's) sets POSTGRES_PRELOAD_LIBRARIES. */
 export const SUPABASE_PRELOAD =
@@ -62,7 +63,8 @@ export function patroniConfig(env: EnvironmentConfig, node: NodeConfig, settings
   if (libs.includes('pgsodium')) parameters['pgsodium.getkey_script'] = '/usr/local/bin/pgsodium-getkey';
   if (libs.includes('supabase_vault')) parameters['vault.getkey_script'] = '/usr/local/bin/pgsodium-getkey';
   if (!settings.POSTGRES_PRELOAD_LIBRARIES) parameters.session_preload_libraries = 'supautils';
-  if (env.nodes.some((n) => n.roles.includes('backup'))) {
+  const backups = env.nodes.some((n) => n.roles.includes('backup'));
+  if (backups) {
     // continuous archiving to the repository host from whichever member leads (Patroni keeps the
     // setting on every member; only a primary archives); a segment at least every minute
     Object.assign(parameters, { archive_mode: 'on', archive_command: `pgbackrest --stanza=${STANZA} archive-push %p`, archive_timeout: 60 });
@@ -96,6 +98,8 @@ export function patroniConfig(env: EnvironmentConfig, node: NodeConfig, settings
       pgpass: '/tmp/pgpass',
       pg_hba: hba,
       parameters: { unix_socket_directories: '/var/run/postgresql' },
+      // a new replica from the latest backup when there is a repository, else (or when that fails) from the leader
+      ...(backups ? cloneMethods() : {}),
     },
     tags: { nofailover: false, noloadbalance: false, clonefrom: false, nosync: node.nosync },
   };

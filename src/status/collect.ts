@@ -1,5 +1,6 @@
 import type { EnvironmentConfig, NodeConfig } from '../config/model.js';
 import { servicesFor } from '../stack/compose-files.js';
+import { stackState, stackWarnings } from './stack.js';
 import { summarize } from './summary.js';
 import { alertsCommand, criticalWarnings, parseAlerts, type FiringAlert } from './alerts.js';
 import { backupStatusCommand, backupWarnings, parseBackupStatus, type BackupStatus } from './backups.js';
@@ -101,6 +102,8 @@ export async function clusterStatus(pool: ExecSource, env: EnvironmentConfig, no
   asked.catch(() => undefined);
   const backupsAsked = backupState(pool, env, timeoutMs);
   backupsAsked.catch(() => undefined);
+  const stackAsked = stackState(pool, env, timeoutMs);
+  stackAsked.catch(() => undefined);
   const settled = await Promise.allSettled(nodes.map((n) => probeNode(pool, n, env.baseDir, servicesFor(n.roles, env), timeoutMs)));
   const ours = settled.flatMap((r) => (r.status === 'rejected' && isOperatorSide(r.reason) ? [r.reason as SshError] : []));
   if (ours.length > 0) throw operatorSideError(ours);
@@ -108,7 +111,7 @@ export async function clusterStatus(pool: ExecSource, env: EnvironmentConfig, no
     if (r.status === 'rejected') throw r.reason;
     return r.value;
   });
-  const [alerts, backups] = await Promise.all([asked, backupsAsked]);
+  const [alerts, backups, stack] = await Promise.all([asked, backupsAsked, stackAsked]);
   const status = summarize(env.name, env.nodes, probes, { synchronous: env.synchronous });
   const reasons: string[] = [];
   if (alerts !== undefined) {
@@ -116,12 +119,14 @@ export async function clusterStatus(pool: ExecSource, env: EnvironmentConfig, no
     reasons.push(...criticalWarnings(alerts ?? []));
   }
   if (backups !== undefined) reasons.push(...backupWarnings(backups, env));
+  if (stack !== undefined) reasons.push(...stackWarnings(stack, env));
   status.warnings.push(...reasons);
   const healthy = status.healthy && reasons.length === 0;
   return {
     ...status,
     ...(alerts !== undefined ? { alerts } : {}),
     ...(backups !== undefined ? { backups } : {}),
+    ...(stack !== undefined ? { stack: stack.stack } : {}),
     healthy,
     exitCode: status.exitCode === 0 && !healthy ? 3 : status.exitCode,
   };

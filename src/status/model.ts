@@ -1,5 +1,6 @@
 import type { FiringAlert } from './alerts.js';
 import type { BackupStatus } from './backups.js';
+import type { StackServiceStatus } from './stack.js';
 /** The stable shape of `twincigo status --json` (documented in docs/commands.md). */
 export interface ContainerStatus {
   service: string;
@@ -13,6 +14,12 @@ export interface MemberStatus {
   name: string;
   host: string;
   reachable: boolean;
+  /**
+   * up; restarting (reachable, Patroni or a container still starting); unreachable (no SSH, but
+   * Patroni still lists it: it may come back); gone (no SSH, and Patroni has dropped it: a machine
+   * lost for good is what `node replace` is for). Set by the summary.
+   */
+  presence?: 'up' | 'restarting' | 'unreachable' | 'gone';
   error: string | null;
   sshMs: number | null;
   role: string | null;
@@ -44,6 +51,8 @@ export interface ClusterStatus {
   alerts?: FiringAlert[] | null;
   /** The newest backup and WAL archiving (with a repository host); null when the repository host did not answer. */
   backups?: BackupStatus | null;
+  /** Swarm (prod): each stack service's running/desired tasks and their nodes; null when no manager answered. */
+  stack?: StackServiceStatus[] | null;
 }
 
 /** What one node's Patroni says of the cluster. */

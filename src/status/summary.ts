@@ -24,6 +24,22 @@ function synchronousWarnings(synchronous: boolean | undefined, leader: string | 
   return ['synchronous replication is on, but no member is the synchronous standby: commits are acknowledged asynchronously until one streams again'];
 }
 
+/** Patroni states of a member on its way up (or being rebuilt). */
+const STARTING = new Set(['starting', 'restarting', 'creating replica', 'running custom bootstrap script', 'initializing new cluster']);
+
+/** Tells a node that is gone (Patroni dropped it) from one that is only out of reach or restarting. */
+function presenceOf(m: MemberStatus, view: NodeProbe['cluster'], nodes: NodeConfig[]): NonNullable<MemberStatus['presence']> {
+  const patroni = nodes.find((n) => n.name === m.name)?.roles.includes('patroni');
+  if (!m.reachable) return patroni && view && !view.members.some((x) => x.name === m.name) ? 'gone' : 'unreachable';
+  const starting = (m.state !== null && STARTING.has(m.state)) || m.containers.some((c) => c.state === 'restarting' || c.health === 'starting');
+  return starting ? 'restarting' : 'up';
+}
+
+function reachWarnings(m: MemberStatus): string[] {
+  if (m.presence === 'gone') return [`${m.name} is gone: unreachable (${m.error ?? 'no answer'}) and no longer a Patroni member — a machine lost for good is replaced with \`twincigo node replace ${m.name}\``];
+  return m.reachable ? [] : [`${m.name} is unreachable: ${m.error ?? 'no answer'}`];
+}
+
 const lagOf = (lag: number | string | undefined): number | null => (typeof lag === 'number' ? lag : lag === undefined ? 0 : null);
 
 /** Turns the per-node probes into the cluster's status: leader, quorum, agreement, warnings, exit code. */
@@ -45,7 +61,8 @@ export function summarize(environment: string, nodes: NodeConfig[], probes: Node
     m.timeline = v?.timeline ?? self?.timeline ?? null;
     m.lagBytes = v && v.role !== 'leader' ? lagOf(v.lag) : v ? 0 : null;
     m.pendingRestart = Boolean(v?.pending_restart ?? self?.pending_restart);
-    if (!m.reachable) warnings.push(`${m.name} is unreachable: ${m.error ?? 'no answer'}`);
+    m.presence = presenceOf(m, view, nodes);
+    warnings.push(...reachWarnings(m));
     if (clockSkewCertain(m)) warnings.push(`${m.name}: clock is ${Math.round(m.clockSkewMs!)} ms off this machine's (±${Math.round((m.sshMs ?? 0) / 2)} ms)`);
     for (const c of m.containers) {
       if (c.state !== 'running') warnings.push(`${m.name}: ${c.service} is ${c.state}`);

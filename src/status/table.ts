@@ -12,7 +12,7 @@ export function statusTable(s: ClusterStatus, paint: { ok: (t: string) => string
   lines.push(`${pad('NODE', 18)}${pad('SSH', 7)}${pad('ROLE', 9)}${pad('STATE', 11)}${pad('TL', 4)}${pad('LAG', 7)}${pad('ETCD', 9)}${pad(':5000→', 14)}${pad('CONTAINERS', 12)}${pad('DISK', 5)}MEM`);
   for (const m of s.members) {
     if (!m.reachable) {
-      lines.push(`${pad(m.name, 18)}${paint.bad(pad('down', 7))}${m.error ?? ''}`.slice(0, 100));
+      lines.push(`${pad(m.name, 18)}${paint.bad(pad(m.presence === 'gone' ? 'gone' : 'down', 7))}${m.error ?? ''}`.slice(0, 100));
       continue;
     }
     const up = m.containers.filter((c) => c.state === 'running' && c.health !== 'unhealthy').length;
@@ -31,6 +31,12 @@ export function statusTable(s: ClusterStatus, paint: { ok: (t: string) => string
     const b = s.backups;
     const age = (sec: number | null) => (sec === null ? '?' : sec >= 7200 ? `${(sec / 3600).toFixed(1)} h ago` : `${Math.round(sec / 60)} min ago`);
     lines.push('', `Backups (${b.repository}): ${b.lastBackup ? `last ${b.lastBackup.type} ${b.lastBackup.label}, ${age(b.lastBackupAgeSec)}` : 'none yet'}; WAL ${b.wal ? `${b.wal.failing ? 'FAILING' : 'archived'} ${b.wal.lastArchived ?? '(none)'} ${age(b.wal.lastArchivedAgeSec)}` : 'unknown'}`);
+  }
+  if (s.stack && s.stack.length > 0) {
+    lines.push('', 'App tier (Swarm stack):', ...s.stack.map((x) => {
+      const count = `${x.running}/${x.desired}`;
+      return `  ${pad(x.service, 10)}${x.running < x.desired ? paint.warn(pad(count, 6)) : pad(count, 6)}${x.nodes.join(', ') || '-'}`;
+    }));
   }
   return lines.join('\n');
 }

@@ -32,9 +32,17 @@ if [ "${BENCH_LAB:-1}" = 1 ]; then
 fi
 if [ "${BENCH_LAB:-1}" = 1 ]; then
   echo "== the prod profile on the lab (lab-prod): bootstrap; commit latency and kill-leader, sync vs async; switchover"
-  node tests/bench/prod.ts
+  TWINCIGO_LAB_SET=prod node tests/bench/prod.ts
+fi
+if [ "${BENCH_LAB:-1}" = 1 ]; then
+  echo "== prod's app tier on Swarm (lab-prod): deploy of a new backend image vs no-op; API outage vs write outage (app-node-down, node-down, partition), tasks killed as unhealthy"
+  TWINCIGO_LAB_SET=prod node tests/bench/swarm.ts
 fi
 if [ "${BENCH_LAB:-1}" = 1 ]; then
   echo "== backups on the lab (a 1 GB database: full/incr backup, restore-test, restore --to latest, RPO)"
   node tests/bench/backup.ts
+fi
+if [ "${BENCH_LAB:-1}" = 1 ]; then
+  echo "== twincigo node replace on the lab (1 GB database; a replica's machine replaced, cloned from the backup vs the leader)"
+  node tests/bench/replace.ts
 fi

@@ -12,7 +12,7 @@ try {
   if (cmd === 'up') {
     const state = await labUp(log, { prod: args.includes('--prod') });
     log(`lab is up in ${((performance.now() - started) / 1000).toFixed(1)}s: ${state.nodes.map((n) => `${n.name} (${n.ip})`).join(', ')}`);
-    log(`try: npx twincigo config --env lab${state.prod ? ' (or --env lab-prod: the prod profile on the same nodes)' : ''}`);
+    log(`try: npx twincigo config --env lab${state.prod ? ' (or --env lab-prod: the prod profile on its own three nodes)' : ''}`);
   } else if (cmd === 'down') {
     await labDown(log, { purge: args.includes('--purge') });
     log(`lab removed${args.includes('--purge') ? ' (images and cache too)' : ' (images and the registry cache kept; --purge removes them)'}`);
@@ -22,7 +22,7 @@ try {
     else {
       console.log(`lab ${s.up ? 'up' : 'not up'} · registry ${s.registry}`);
       for (const n of s.nodes) {
-        console.log(`${n.name.padEnd(10)} ${n.ip.padEnd(13)} ${n.state.padEnd(8)} dockerd ${n.dockerd ? 'ok' : '-'}  ${n.containers.length} container(s)`);
+        console.log(`${n.container.padEnd(24)} ${n.ip.padEnd(13)} ${n.state.padEnd(8)} dockerd ${n.dockerd ? 'ok' : '-'}  ${n.containers.length} container(s)`);
         for (const c of n.containers) console.log(`    ${c}`);
       }
     }

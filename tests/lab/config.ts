@@ -30,19 +30,40 @@ export interface LabNode {
   ip: string;
   roles: string[];
 }
-export const NODES: LabNode[] = [
-  { name: 'lab-hil-1', ip: '172.28.77.11', roles: ['etcd', 'patroni', 'haproxy', 'supabase', 'storage'] },
-  { name: 'lab-ash-1', ip: '172.28.77.12', roles: ['etcd', 'patroni', 'haproxy', 'backend', 'redis'] },
-  { name: 'lab-ash-2', ip: '172.28.77.13', roles: ['etcd', 'patroni', 'haproxy', 'monitoring', 'backup'] },
+/** The roles of the dev design (lab-prod puts the app tier on the first two: tests/lab/inventory.ts). */
+const ROLES: Array<[name: string, roles: string[]]> = [
+  ['lab-hil-1', ['etcd', 'patroni', 'haproxy', 'supabase', 'storage']],
+  ['lab-ash-1', ['etcd', 'patroni', 'haproxy', 'backend', 'redis']],
+  ['lab-ash-2', ['etcd', 'patroni', 'haproxy', 'monitoring', 'backup']],
 ];
-export const containerName = (node: string) => `${PREFIX}-${node.replace(/^lab-/, '')}`;
-export const volumeName = (node: string) => `${containerName(node)}-docker`;
+/**
+ * Two sets of the same three nodes, each its own containers and addresses: `dev` runs environment
+ * lab, `prod` environment lab-prod — so the dev and the prod e2e suites run at the same time.
+ */
+export type LabSet = 'dev' | 'prod';
+const SETS: Record<LabSet, { prefix: string; ips: string[]; spares: string[] }> = {
+  dev: { prefix: PREFIX, ips: ['172.28.77.11', '172.28.77.12', '172.28.77.13'], spares: ['172.28.77.21', '172.28.77.22', '172.28.77.23'] },
+  prod: { prefix: `${PREFIX}-prod`, ips: ['172.28.77.31', '172.28.77.32', '172.28.77.33'], spares: ['172.28.77.41', '172.28.77.42', '172.28.77.43'] },
+};
+export const nodesOf = (set: LabSet): LabNode[] => ROLES.map(([name, roles], i) => ({ name, ip: SETS[set].ips[i]!, roles }));
+/** The set this process works on: TWINCIGO_LAB_SET=prod for the prod suite and the prod benchmarks, else dev. */
+export const LAB_SET: LabSet = process.env.TWINCIGO_LAB_SET === 'prod' ? 'prod' : 'dev';
+export const NODES: LabNode[] = nodesOf(LAB_SET);
+/** Addresses the lab hands to replacement machines of this set (tests/lab/machines.ts). */
+export const SPARE_IPS: readonly string[] = SETS[LAB_SET].spares;
+export const containerName = (node: string, set: LabSet = LAB_SET) => `${SETS[set].prefix}-${node.replace(/^lab-/, '')}`;
+export const volumeName = (node: string, set: LabSet = LAB_SET) => `${containerName(node, set)}-docker`;
 
 export const LAB_KEY = `${LAB_DIR}/id_ed25519`;
-export const LAB_KNOWN_HOSTS = `${LAB_DIR}/known_hosts`;
+/**
+ * Each node set's own known_hosts: the dev and prod suites run at once and each replaces machines
+ * (new host keys) — one shared file rewritten by both lost the other's lines.
+ */
+export const knownHostsOf = (set: LabSet) => `${LAB_DIR}/known_hosts${set === 'prod' ? '.prod' : ''}`;
+export const LAB_KNOWN_HOSTS = knownHostsOf(LAB_SET);
 export const LAB_INVENTORY = `${REPO}twincigo.lab.yml`;
 export const LAB_ENV_FILE = `${REPO}env/.env.lab`;
-/** The prod profile on the same nodes (`npm run lab:up -- --prod`): environment lab-prod. */
+/** The prod profile on its own three nodes (`npm run lab:up -- --prod`): environment lab-prod. */
 export const LAB_PROD_INVENTORY = `${REPO}twincigo.lab-prod.yml`;
 export const LAB_PROD_ENV_FILE = `${REPO}env/.env.lab-prod`;
 /** The public name lab-prod's edge answers for (Caddy's internal CA signs it; tests resolve it to lab-hil-1). */

@@ -87,15 +87,23 @@ export async function waitUntilReachable(from: string, to: string, port = 22): P
 }
 
 /**
- * Back to bare nodes (what bootstrap starts from): every container and volume of the stack, the
- * base dir and the firewall chains removed; the images stay, as on a node that pulled them before.
+ * Back to bare nodes (what bootstrap starts from): out of any swarm (lab-prod's), every container
+ * and volume of the stack, the base dir and the firewall chains removed; the images stay, as on a
+ * node that pulled them before.
  */
 export async function wipeStack(names: string[] = NODES.map((n) => n.name)): Promise<void> {
   const script = [
+    // out of lab-prod's swarm; Docker's network gossip keeps the old swarm's identity until the
+    // engine restarts (measured: overlay DNS empty, "rejoinClusterBootstrap unable to find local
+    // node info" after a leave and a new join) — a node that leaves gets a fresh engine, as
+    // node-init starts it
+    'swarm=$(docker info --format "{{.Swarm.LocalNodeState}}" 2>/dev/null)',
+    'docker swarm leave --force >/dev/null 2>&1 || true',
     'docker ps -aq | xargs -r docker rm -f >/dev/null',
     'docker volume ls -q | xargs -r docker volume rm >/dev/null',
     'docker network ls -q --filter label=com.docker.compose.project | xargs -r docker network rm >/dev/null',
     'rm -rf /opt/twincigo-crm',
+    'if [ "$swarm" = active ]; then pkill -x dockerd; while pgrep -x dockerd >/dev/null; do sleep 0.2; done; (DOCKER_ALLOW_IPV6_ON_IPV4_INTERFACE=1 setsid dockerd >>/var/log/dockerd.log 2>&1 &); until docker info >/dev/null 2>&1; do sleep 0.3; done; fi',
     ...['iptables', 'ip6tables'].flatMap((t) => [
       `while ${t} -D INPUT -j TWINCIGO 2>/dev/null; do :; done; ${t} -F TWINCIGO 2>/dev/null; ${t} -X TWINCIGO 2>/dev/null`,
       `while ${t} -D DOCKER-USER -j TWINCIGO-DOCKER 2>/dev/null; do :; done; ${t} -F TWINCIGO-DOCKER 2>/dev/null; ${t} -X TWINCIGO-DOCKER 2>/dev/null`,
@@ -103,4 +111,10 @@ export async function wipeStack(names: string[] = NODES.map((n) => n.name)): Pro
     'true',
   ].join('\n');
   await Promise.all(names.map((n) => inNode(containerName(node(n).name), ['sh', '-c', script])));
+}
+
+/** The container of a Swarm stack service's task on a node (lab-prod's app tier), or '' when it runs none there. */
+export async function taskContainer(nodeName: string, service: string): Promise<string> {
+  const r = await inNode(containerName(node(nodeName).name), ['docker', 'ps', '-q', '--filter', `label=com.docker.swarm.service.name=twincigo-app_${service}`], { reject: false });
+  return r.stdout.split('\n')[0]?.trim() ?? '';
 }

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import { LAB_ENV_FILE, LAB_INVENTORY, LAB_KEY, LAB_KNOWN_HOSTS, LAB_PROD_ENV_FILE, LAB_PROD_INVENTORY, NODES, REPO } from './config.ts';
+import { LAB_ENV_FILE, LAB_INVENTORY, LAB_KEY, LAB_PROD_ENV_FILE, LAB_PROD_INVENTORY, REPO, knownHostsOf, nodesOf } from './config.ts';
 import { sh } from './run.ts';
 
 export type LabEnv = 'lab' | 'lab-prod';
@@ -17,24 +17,35 @@ export const LAB_FILES: Record<LabEnv, { inventory: string; envFile: string }> =
 export function writeInventory(env: LabEnv = 'lab', offsite?: { uriStyle: 'path' | 'host'; caFile: string }): void {
   const rel = (p: string) => p.slice(REPO.length);
   const prod = env === 'lab-prod';
+  // each environment on its own set of three nodes (tests/lab/config.ts)
+  const nodes = nodesOf(prod ? 'prod' : 'dev');
   const doc = {
     version: 1,
     environments: {
       [env]: {
         profile: prod ? 'prod' : 'dev',
         envFile: rel(LAB_FILES[env].envFile),
-        initialLeader: NODES[0]!.name,
+        initialLeader: nodes[0]!.name,
         rttMs: 1,
         // prod's limits (sized for CCX33s) scaled to what a lab node has: 2 CPUs, 8 GiB
         ...(prod ? { nodeSize: { cpus: 2, memoryGiB: 8 } } : {}),
         ...(offsite ? { backup: { offsite } } : {}),
-        ssh: { user: 'root', identity: rel(LAB_KEY), knownHosts: rel(LAB_KNOWN_HOSTS), config: false, connectTimeout: 5 },
-        nodes: NODES.map((n) => ({ name: n.name, host: n.ip, roles: n.roles })),
+        // this machine's kernel has no IPsec ESP (CONFIG_INET_ESP unset, no GCM): Swarm's encrypted
+        // overlay cannot work here, and bootstrap refuses it (tests/e2e/prod.test.ts proves that).
+        // Real nodes (Ubuntu's kernel) have it: prod keeps the default, encrypted.
+        ...(prod ? { swarm: { encrypted: false } } : {}),
+        ssh: { user: 'root', identity: rel(LAB_KEY), knownHosts: rel(knownHostsOf(prod ? 'prod' : 'dev')), config: false, connectTimeout: 5 },
+        // prod's app tier runs on Swarm across the nodes with role supabase / backend: two of them
+        nodes: nodes.map((n) => ({ name: n.name, host: n.ip, roles: prod ? prodRoles(n.roles) : n.roles })),
       },
     },
   };
   writeFileSync(LAB_FILES[env].inventory, `# Written by \`npm run lab:up\` (tests/lab); removed by lab:down. Do not edit.\n${stringify(doc)}`);
 }
+
+/** lab-prod's roles: as prod's inventory, the app tier on the first two nodes (Supabase and the backend on both). */
+export const prodRoles = (roles: readonly string[]) =>
+  roles.includes('supabase') || roles.includes('backend') ? [...new Set([...roles.filter((r) => r !== 'supabase' && r !== 'backend'), 'supabase', 'backend'])] : [...roles];
 
 /**
  * The env file: the lab's settings (image references, URLs) are written here; its secrets are

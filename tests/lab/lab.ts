@@ -1,6 +1,6 @@
 /** lab:up, lab:down, lab:status — composed from images.ts and nodes.ts. */
 import { existsSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
-import { CACHE_DIR, LAB_ALERT_RECEIVER, LAB_ENV_FILE, LAB_INVENTORY, LAB_KNOWN_HOSTS, LAB_PROD_ENV_FILE, LAB_PROD_HOST, LAB_PROD_INVENTORY, LAB_STATE, NODES, PREFIX, REGISTRY, containerName } from './config.ts';
+import { CACHE_DIR, LAB_ALERT_RECEIVER, LAB_ENV_FILE, LAB_INVENTORY, LAB_PROD_ENV_FILE, LAB_PROD_HOST, LAB_PROD_INVENTORY, LAB_STATE, PREFIX, REGISTRY, containerName, knownHostsOf, nodesOf, type LabSet } from './config.ts';
 import { baseImage, buildImage, pushImage, standInImage, type StandIn } from './images.ts';
 import { ensureDockerd, ensureLabKey, ensureNetwork, ensureRegistry, leftovers, removeAll, startNode, waitForNode, writeKnownHosts } from './nodes.ts';
 import { writeEnvFile, writeInventory } from './inventory.ts';
@@ -61,7 +61,7 @@ export interface LabState {
   /** The same images pinned by digest, and the prod profile's (when brought up with --prod). */
   pinned?: Record<string, string>;
   prod?: boolean;
-  nodes: Array<{ name: string; ip: string; container: string; roles: string[] }>;
+  nodes: Array<{ name: string; ip: string; container: string; roles: string[]; set?: LabSet }>;
   upAt: string;
 }
 
@@ -101,17 +101,19 @@ export async function labUp(log: Log, opts: { prod?: boolean } = {}): Promise<La
     STAND_INS.forEach((s, i) => ((images[s.env] = sRefs[i]!.ref), (pinned[s.env] = sRefs[i]!.pinned)));
   });
   const key = ensureLabKey();
-  const known = await step('nodes (sshd + dockerd)', async () => {
-    await Promise.all(NODES.map((n) => startNode(n, built.node, key)));
-    return (await Promise.all(NODES.map((n) => waitForNode(n)))).flat();
+  // dev's three nodes, and with --prod lab-prod's own three (the two suites run at once)
+  const machines = labMachines(opts.prod ?? false);
+  const known = await step(`nodes (sshd + dockerd): ${machines.length}`, async () => {
+    await Promise.all(machines.map(({ node, set }) => startNode(node, built.node, key, set)));
+    return Promise.all(machines.map(({ node, set }) => waitForNode(node, set)));
   });
-  writeKnownHosts(known);
+  for (const set of new Set(machines.map((m) => m.set))) writeKnownHosts(known.filter((_, i) => machines[i]!.set === set).flat(), set);
   writeInventory('lab');
   // the lab's PostgreSQL is Debian's: of supabase/postgres's preloaded libraries it has pg_cron
   // (the stand-in extensions have no library to load, and there is no supautils)
   const common = { POSTGRES_PRELOAD_LIBRARIES: 'pg_stat_statements,pg_cron' };
   // dev: sign-ups confirmed without mail (there is no SMTP in the dev lab)
-  await writeEnvFile({ ...images, ...common, SITE_URL: `http://${NODES[0]!.ip}:8000`, API_EXTERNAL_URL: `http://${NODES[0]!.ip}:8000`, ENABLE_EMAIL_AUTOCONFIRM: 'true' }, 'lab');
+  await writeEnvFile({ ...images, ...common, SITE_URL: `http://${nodesOf('dev')[0]!.ip}:8000`, API_EXTERNAL_URL: `http://${nodesOf('dev')[0]!.ip}:8000`, ENABLE_EMAIL_AUTOCONFIRM: 'true' }, 'lab');
   if (opts.prod) {
     writeInventory('lab-prod', offsite && { uriStyle: 'path', caFile: offsite.caFile });
     await writeEnvFile({
@@ -140,7 +142,7 @@ export async function labUp(log: Log, opts: { prod?: boolean } = {}): Promise<La
     images,
     pinned,
     prod: opts.prod ?? false,
-    nodes: NODES.map((n) => ({ name: n.name, ip: n.ip, container: containerName(n.name), roles: n.roles })),
+    nodes: machines.map(({ node: n, set }) => ({ name: n.name, ip: n.ip, container: containerName(n.name, set), roles: n.roles, set })),
     upAt: new Date().toISOString(),
   };
   writeFileSync(LAB_STATE, `${JSON.stringify(state, null, 2)}\n`);
@@ -158,7 +160,7 @@ export async function labDown(log: Log, opts: { purge?: boolean } = {}): Promise
       if (imgs.length > 0) await docker(['rmi', '-f', ...new Set(imgs)], { reject: false });
     }
   }
-  for (const f of [LAB_INVENTORY, LAB_ENV_FILE, LAB_PROD_INVENTORY, LAB_PROD_ENV_FILE, LAB_KNOWN_HOSTS, LAB_STATE]) rmSync(f, { force: true });
+  for (const f of [LAB_INVENTORY, LAB_ENV_FILE, LAB_PROD_INVENTORY, LAB_PROD_ENV_FILE, knownHostsOf('dev'), knownHostsOf('prod'), LAB_STATE]) rmSync(f, { force: true });
   if (opts.purge) rmSync(CACHE_DIR, { recursive: true, force: true });
   const left = await leftovers().catch(() => ({ containers: [], networks: [], volumes: [] }));
   const all = [...left.containers, ...left.networks, ...left.volumes];
@@ -177,8 +179,8 @@ export interface NodeStatus {
 export async function labStatus(): Promise<{ up: boolean; registry: string; nodes: NodeStatus[] }> {
   const state = async (c: string) => (await docker(['inspect', '-f', '{{.State.Status}}', c], { reject: false })).stdout.trim() || 'absent';
   const nodes = await Promise.all(
-    NODES.map(async (n) => {
-      const container = containerName(n.name);
+    labMachines(readState()?.prod ?? false).map(async ({ node: n, set }) => {
+      const container = containerName(n.name, set);
       const s = await state(container);
       const ps = s === 'running' ? await inNode(container, ['docker', 'ps', '--format', '{{.Names}} {{.Status}}'], { reject: false }) : undefined;
       return { name: n.name, ip: n.ip, container, state: s, dockerd: ps?.exitCode === 0, containers: ps?.exitCode === 0 ? ps.stdout.split('\n').filter(Boolean) : [] };
@@ -188,6 +190,9 @@ export async function labStatus(): Promise<{ up: boolean; registry: string; node
   const up = existsSync(LAB_STATE) && registry === 'running' && nodes.every((n) => n.state === 'running' && n.dockerd);
   return { up, registry, nodes };
 }
+
+/** The lab's node machines: dev's set, and prod's with the prod profile. */
+export const labMachines = (prod: boolean) => (['dev', ...(prod ? ['prod'] : [])] as LabSet[]).flatMap((set) => nodesOf(set).map((node) => ({ node, set })));
 
 export function readState(): LabState | undefined {
   return existsSync(LAB_STATE) ? (JSON.parse(readFileSync(LAB_STATE, 'utf8')) as LabState) : undefined;

@@ -4,9 +4,9 @@
  * known_hosts) and its own dockerd with compose v2.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { CACHE_DIR, LABEL, LAB_DIR, LAB_KEY, LAB_KNOWN_HOSTS, NETWORK, NODE_REGISTRY, REGISTRY, containerName, volumeName, type LabNode } from './config.ts';
+import { CACHE_DIR, LABEL, LAB_DIR, LAB_KEY, LAB_SET, knownHostsOf, NETWORK, NODE_REGISTRY, REGISTRY, containerName, volumeName, type LabNode, type LabSet } from './config.ts';
 import { docker, inNode, sh, waitFor, type Log } from './run.ts';
 
 /** dockerd must run on the host; as root, lab:up starts it (CI machines start without one). */
@@ -54,12 +54,13 @@ export async function ensureRegistry(image: string): Promise<void> {
 }
 
 /** Starts a node container (idempotent: a running node of the same image is left alone). */
-export async function startNode(node: LabNode, image: string, authorizedKey: string): Promise<void> {
-  const name = containerName(node.name);
+export async function startNode(node: LabNode, image: string, authorizedKey: string, set: LabSet = LAB_SET): Promise<void> {
+  const name = containerName(node.name, set);
   const current = (await docker(['inspect', '-f', '{{.Config.Image}}', name], { reject: false })).stdout.trim();
   if (current === image && (await running(name))) return;
   await docker(['rm', '-f', name], { reject: false });
-  if (!(await exists('volume', volumeName(node.name)))) await docker(['volume', 'create', '--label', LABEL, volumeName(node.name)]);
+  const volume = volumeName(node.name, set);
+  if (!(await exists('volume', volume))) await docker(['volume', 'create', '--label', LABEL, volume]);
   await docker([
     'run', '-d', '--name', name, '--hostname', node.name, '--label', LABEL,
     '--network', NETWORK.name, '--ip', node.ip,
@@ -69,7 +70,7 @@ export async function startNode(node: LabNode, image: string, authorizedKey: str
     '-v', '/sys/fs/cgroup:/sys/fs/cgroup:rw',
     // a fresh /run at every start, as a real node's after a reboot (no stale docker.pid after a kill)
     '--tmpfs', '/run:exec,mode=755',
-    '-v', `${volumeName(node.name)}:/var/lib/docker`,
+    '-v', `${volume}:/var/lib/docker`,
     '-e', `LAB_AUTHORIZED_KEY=${authorizedKey}`, '-e', `LAB_REGISTRY=${NODE_REGISTRY}`,
     image,
   ]);
@@ -86,8 +87,8 @@ function sshReady(ip: string): Promise<boolean> {
 }
 
 /** Waits until the node's sshd answers and its dockerd serves; returns its known_hosts lines. */
-export async function waitForNode(node: LabNode): Promise<string[]> {
-  const name = containerName(node.name);
+export async function waitForNode(node: LabNode, set: LabSet = LAB_SET): Promise<string[]> {
+  const name = containerName(node.name, set);
   await waitFor(`${node.name}: sshd`, () => sshReady(node.ip), 60_000);
   await waitFor(`${node.name}: dockerd`, async () => (await inNode(name, ['docker', 'info'], { reject: false })).exitCode === 0, 90_000, 500);
   const keys = await inNode(name, ['sh', '-c', 'cat /etc/ssh/ssh_host_*_key.pub']);
@@ -97,8 +98,11 @@ export async function waitForNode(node: LabNode): Promise<string[]> {
     .map((l) => `${node.ip} ${l.split(' ').slice(0, 2).join(' ')}`);
 }
 
-export function writeKnownHosts(lines: string[]): void {
-  writeFileSync(LAB_KNOWN_HOSTS, `${lines.join('\n')}\n`, { mode: 0o600 });
+/** The set's known_hosts, replaced whole (written beside, then renamed): a reader never sees half a file. */
+export function writeKnownHosts(lines: string[], set: LabSet = LAB_SET): void {
+  const file = knownHostsOf(set);
+  writeFileSync(`${file}.new`, `${lines.join('\n')}\n`, { mode: 0o600 });
+  renameSync(`${file}.new`, file);
 }
 
 /** Removes every container, network and volume labelled as the lab's. */

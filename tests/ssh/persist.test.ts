@@ -167,6 +167,27 @@ describe('connections kept between commands', () => {
     }
   }, 30_000);
 
+  it('the holder reads known_hosts at each connection: a key revoked while it runs is refused by it too', async () => {
+    const n = node({ persist: 3 });
+    expect((await command(n)).direct).toBe(true);
+    let k = await command(n);
+    for (let i = 0; i < 50 && k.direct; i++) k = await command(n);
+    expect(k.direct).toBe(false); // the holder runs, holding n
+    writeFileSync(knownHosts, `${sshd.knownHostsLine}\n@revoked ${sshd.knownHostsLine}\n`);
+    try {
+      // another way in to the same host: the holder opens a new connection for it — with the file
+      // as it is now (a copy read when it started would still trust the key and serve the command)
+      const other = node({ persist: 3, user: 'root' });
+      for (let i = 0; i < 15; i++) {
+        await expect(command(other)).rejects.toThrow(/revoked/);
+        await sleep(100);
+      }
+    } finally {
+      writeFileSync(knownHosts, `${sshd.knownHostsLine}\n`);
+    }
+    await waitFor('the idle holder to exit', () => !existsSync(socket), 10_000);
+  }, 40_000);
+
   it('a stale socket (no process behind it) → a direct connection; TWINCIGO_SSH_PERSIST=0 → never a holder', async () => {
     const n = node({ persist: 2 });
     writeFileSync(socket, ''); // a leftover file, nobody listening

@@ -13,6 +13,7 @@ import { completeEnvText, validInventory, writeInventory } from '../helpers/inve
 import { tempDir } from '../helpers/tmp.js';
 import { initSecrets } from '../../src/secrets/init.js';
 import { readCa } from '../../src/backup/offsite.js';
+import { anotherClustersRepository } from '../../src/bootstrap/phases/services.js';
 
 /** Backups as rendered: pgBackRest on every database node and the repository host, TLS both ways, archiving in Patroni's parameters, the schedule. */
 function setup(backup?: unknown) {
@@ -177,5 +178,20 @@ describe('pgbackrest info', () => {
     expect(info!.wal).toEqual({ min: '000000010000000000000003', max: '00000002000000000000000A' });
     expect(lastBackupAgeSec(info!, Date.parse('2026-11-30T11:10:05Z'))).toBe(600);
     expect(parseInfo(JSON.stringify([{ name: 'twincigo', status: { code: 2, message: 'no valid backups' }, backup: [], archive: [] }]))[0]).toMatchObject({ backups: [], wal: null, status: { code: 2 } });
+  });
+
+  it("a repository holding another cluster's backups (pgBackRest [028]) is said as such, with both ways out; other errors pass through", () => {
+    // the text a lab-prod bootstrap printed when the offsite bucket still held the cluster wiped before it
+    const offsite = new Error(`lab-ash-2: \`docker exec -u postgres twincigo-pgbackrest-repo-1 sh -c '...'\` exited with 28:
+    2026-12-01 03:04:01.021 P00   INFO: stanza-create for stanza 'twincigo' on repo1
+    2026-12-01 03:04:01.021 P00   INFO: stanza-create for stanza 'twincigo' on repo2
+    2026-12-01 03:04:01.121 P00  ERROR: [028]: backup and archive info files exist but do not match the database
+                                        HINT: is this the correct stanza?`);
+    const e = anotherClustersRepository(offsite, 'lab-prod')!;
+    expect(e.message).toBe('pgBackRest: the offsite repository (repo2: /twincigo/lab-prod in BACKUP_S3_BUCKET) holds the backups of another cluster (another database system identifier) — this one cannot archive there');
+    expect(e.hints.join('\n')).toContain("pgbackrest --stanza=twincigo stop && pgbackrest --stanza=twincigo --repo=2 stanza-delete --force; pgbackrest --stanza=twincigo start");
+    expect(e.hints[0]).toContain('another BACKUP_S3_BUCKET');
+    expect(anotherClustersRepository(new Error(offsite.message.replace(/ on repo2\n/, '\n').replace(/.*on repo1\n/, '')), 'x')!.message).toContain('(repo1)');
+    expect(anotherClustersRepository(new Error('exited with 56: [056]: unable to find primary cluster'), 'x')).toBeUndefined();
   });
 });

@@ -90,6 +90,22 @@ describe('preflight judgement', () => {
     expect(evaluate(env, inputs).map((f) => f.level)).toEqual(['error']);
   });
 
+  it("Swarm's encrypted overlay: a kernel without ESP is refused with the fix, an unknown one warned; Compose and an unencrypted overlay do not ask", () => {
+    const swarmEnv = { ...env, profile: 'prod' as const, orchestrator: 'swarm' as const, swarm: { replicas: {}, encrypted: true } };
+    const inputs = okInputs();
+    inputs[0] = input(nodes[0]!, facts({ hostname: 'hil-1', esp: false, rttMs: new Map() }));
+    inputs[1] = input(nodes[1]!, facts({ hostname: 'ash-1', esp: undefined, rttMs: new Map() }));
+    inputs[2] = input(nodes[2]!, facts({ hostname: 'ash-2', esp: true, rttMs: new Map() }));
+    expect(evaluate(swarmEnv, inputs).map((f) => `${f.level} ${f.node}: ${f.message.split(' (')[0]}`)).toEqual([
+      "error hil-1: the kernel has no IPsec ESP with AES-GCM, which Swarm's encrypted overlay needs",
+      'warning ash-1: cannot tell whether the kernel does IPsec ESP',
+    ]);
+    expect(evaluate({ ...swarmEnv, swarm: { replicas: {}, encrypted: false } }, inputs)).toEqual([]);
+    expect(evaluate(env, inputs)).toEqual([]);
+    expect(parsePreflight('@@esp no\n').esp).toBe(false);
+    expect(parsePreflight('@@esp yes\n').esp).toBe(true);
+  });
+
   it('knows when Docker must be installed, and how', () => {
     expect(needsDocker(facts())).toBe(false);
     expect(needsDocker(facts({ compose2: undefined, compose1: '1.29.2' }))).toBe(true);
@@ -123,6 +139,8 @@ describe('firewall', () => {
       ...common('TWINCIGO'),
       '-A TWINCIGO -p tcp -m multiport --dports 22,443 -j RETURN',
       '-A TWINCIGO -p tcp -j DROP',
+      // Swarm's gossip and VXLAN: the nodes only (their addresses returned above)
+      '-A TWINCIGO -p udp -m multiport --dports 4789,7946 -j DROP',
       ...common('TWINCIGO-DOCKER'),
       '-A TWINCIGO-DOCKER -p tcp -m conntrack --ctorigdstport 22 -j RETURN',
       '-A TWINCIGO-DOCKER -p tcp -m conntrack --ctorigdstport 443 -j RETURN',
@@ -234,11 +252,14 @@ describe('outline', () => {
 });
 
 describe('image references', () => {
-  it('interpolates as compose does', async () => {
-    const { interpolate } = await import('../../src/bootstrap/images.js');
-    const vars = { A: 'a', E: '' };
-    expect(interpolate('x/${A}:$A-${B:-d}-${E:-e}-${E-f}-${A:+p}-${B+q}-$$', vars)).toBe('x/a:a-d-e--p--$');
+  it('interpolates as compose does, nested defaults included; says which variables a value used; keeps $ literal for stack deploy when asked', async () => {
+    const { interpolate } = await import('../../src/swarm/interpolate.js');
+    const vars = { A: 'a', E: '', D: 'p$w' };
+    expect(interpolate('x/${A}:$A-${B:-d}-${E:-e}-${E-f}-${A:+p}-${B+q}-$$', vars).value).toBe('x/a:a-d-e--p--$');
     expect(() => interpolate('${B:?B is required}', vars)).toThrow('B: B is required');
+    expect(interpolate('${TLS:-${A}}', vars)).toEqual({ value: 'a', used: ['TLS', 'A'] });
+    expect(interpolate('${D}-$$HOME', vars, true).value).toBe('p$$w-$$HOME');
+    expect(interpolate('${D}-$$HOME', vars).value).toBe('p$w-$HOME');
   });
 
   it('resolves every image of a rendered bundle, overrides merged in order', async () => {
@@ -253,8 +274,8 @@ describe('image references', () => {
       ],
     };
     expect(bundleImages(bundle)).toEqual([
-      { service: 'db', image: 'postgres:17', buildable: true },
-      { service: 'app', image: 'reg/app:1.2', buildable: false },
+      { service: 'db', image: 'postgres:17', buildable: true, stack: false },
+      { service: 'app', image: 'reg/app:1.2', buildable: false, stack: false },
     ]);
   });
 });

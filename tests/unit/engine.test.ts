@@ -80,6 +80,22 @@ describe('runPlan', () => {
     expect(() => assertSucceeded(res)).toThrow(TwincigoError);
   });
 
+  it("a failed step's hints (what to do about it) reach the run's error, once each", async () => {
+    const hint = 'give this cluster another place';
+    const res = await runPlan({ title: 'bootstrap', phases: [{ title: 'backups', steps: [{ title: 'stanza', run: async () => {
+      throw new TwincigoError('the repository holds the backups of another cluster', undefined, [hint]);
+    } }] }] }, opts);
+    const err = (() => {
+      try {
+        assertSucceeded(res);
+      } catch (e) {
+        return e as TwincigoError;
+      }
+    })();
+    expect(err?.message).toMatch(/^backups failed on 3 of 3 nodes — /);
+    expect(err?.hints).toEqual([hint]);
+  });
+
   it('skips a step whose skip condition gives a reason', async () => {
     let ran = false;
     const res = await runPlan(

@@ -13,8 +13,10 @@ const [a, b, c] = [node('hil-1', '10.0.0.1'), node('ash-1', '10.0.0.2'), node('a
 describe('failover scenarios', () => {
   it('every scenario has a goal; the leader moves except when a replica is lost', () => {
     expect(SCENARIOS.map((s) => [s, SCENARIO_INFO[s].maxOutageSeconds, SCENARIO_INFO[s].leaderChanges])).toEqual([
-      ['kill-leader', 20, true], ['stop-leader', 5, true], ['switchover', 5, true], ['node-down', 25, true], ['partition', 25, true], ['replica-loss', 1, false],
+      ['kill-leader', 20, true], ['stop-leader', 5, true], ['switchover', 5, true], ['node-down', 25, true], ['partition', 25, true], ['replica-loss', 1, false], ['app-node-down', 15, false],
     ]);
+    // the API (Swarm) may be out 5 s beyond the write outage when the leader moves, 5 s when it does not
+    expect(new Set(SCENARIOS.map((s) => SCENARIO_INFO[s].apiOutageSeconds))).toEqual(new Set([5]));
   });
 
   it('faults and their restores are exact commands on the target node', () => {
@@ -22,8 +24,20 @@ describe('failover scenarios', () => {
     expect([render(kill.inject, { sudo: true }), render(kill.restore, { sudo: true })]).toEqual(['sudo -n -- docker kill twincigo-patroni-1', 'sudo -n -- docker start twincigo-patroni-1']);
     expect(render(faultFor('stop-leader', a!, []).inject)).toBe('docker stop --time 45 twincigo-patroni-1');
     const down = faultFor('node-down', a!, []);
-    expect(render(down.inject)).toBe("sh -c 'docker ps -q --filter label=com.docker.compose.project=twincigo > /tmp/twincigo-node-down.ids && xargs -r docker kill < /tmp/twincigo-node-down.ids >/dev/null'");
+    // every container dies (Swarm's tasks too: Swarm starts new ones); only Compose's are started again
+    expect(render(down.inject)).toBe("sh -c 'docker ps -q --filter label=com.docker.compose.project=twincigo > /tmp/twincigo-node-down.ids && docker ps -q | xargs -r docker kill >/dev/null'");
     expect(render(down.restore)).toContain('xargs -r docker start < /tmp/twincigo-node-down.ids');
+  });
+
+  it('app-node-down cuts the node off from everyone (containers too) but the operator’s SSH, then heals', () => {
+    const cut = faultFor('app-node-down', { ...b!, ssh: { ...b!.ssh, port: 2222 } }, [a!, c!]);
+    expect(render(cut.inject)).toBe(
+      "sh -c 'iptables -N TWINCIGO-CUT 2>/dev/null || iptables -F TWINCIGO-CUT' && iptables -A TWINCIGO-CUT -i lo -j RETURN && " +
+        'iptables -A TWINCIGO-CUT -p tcp --dport 22 -j RETURN && iptables -A TWINCIGO-CUT -p tcp --sport 22 -j RETURN && ' +
+        'iptables -A TWINCIGO-CUT -p tcp --dport 2222 -j RETURN && iptables -A TWINCIGO-CUT -p tcp --sport 2222 -j RETURN && ' +
+        'iptables -A TWINCIGO-CUT -j DROP && iptables -I INPUT 1 -j TWINCIGO-CUT && iptables -I OUTPUT 1 -j TWINCIGO-CUT && iptables -I FORWARD 1 -j TWINCIGO-CUT',
+    );
+    expect(render(cut.restore)).toContain('while iptables -D FORWARD -j TWINCIGO-CUT 2>/dev/null; do :; done');
   });
 
   it('a partition drops the peers both ways in a chain of its own; the heal removes it and can run twice', () => {
@@ -44,7 +58,7 @@ const result = (outage: number, extra: Partial<DrillResult> = {}): DrillResult =
     { node: 'ash-2', side: 'outside', acknowledgedWrites: 100, failedWrites: 10, lostWrites: extra.lostWrites ?? 0, writeOutageSeconds: outage },
     { node: 'hil-1', side: 'colocated', acknowledgedWrites: 90, failedWrites: 20, lostWrites: 0, writeOutageSeconds: outage + 1 },
   ], newLeader: 'ash-1', writeOutageSeconds: outage, readOutageSeconds: 0.5, acknowledgedWrites: 100, failedWrites: 10,
-  lostWrites: 0, timelineBefore: 1, timelineAfter: 2, oldLeaderRejoined: true, splitBrainSeconds: 0,
+  lostWrites: 0, timelineBefore: 1, timelineAfter: 2, oldLeaderRejoined: true, splitBrainSeconds: 0, api: null,
   timeline: { leaderLost: outage - 1, newLeader: outage - 0.5, firstWriteOnNewLeader: outage }, passed: outage <= 20, failures: outage <= 20 ? [] : [`write outage ${outage}s > 20s`], ...extra,
 });
 

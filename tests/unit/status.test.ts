@@ -87,6 +87,19 @@ describe('status summary', () => {
     expect(s.warnings).toContain('c is unreachable: connection refused');
   });
 
+  it("a node Patroni has dropped is gone (node replace is named), one it still lists only unreachable, one starting is restarting", () => {
+    const dropped = { from: 'a', members: view().members.filter((m) => m.name !== 'c') };
+    const gone = summarize('lab', nodes, [probe('a', { cluster: dropped }), probe('b', { cluster: dropped }), probe('c', { reachable: false })]);
+    expect(gone.members.map((m) => m.presence)).toEqual(['up', 'up', 'gone']);
+    expect(gone.warnings[0]).toBe('c is gone: unreachable (connection refused) and no longer a Patroni member — a machine lost for good is replaced with `twincigo node replace c`');
+    const plain = { ok: (t: string) => t, bad: (t: string) => t, warn: (t: string) => t };
+    expect(statusTable(gone, plain)).toMatch(/^c {17}gone {3}connection refused$/m);
+    const listed = summarize('lab', nodes, [probe('a'), probe('b'), probe('c', { reachable: false })]);
+    expect(listed.members[2]!.presence).toBe('unreachable');
+    const starting = view('a', { b: { state: 'creating replica' } });
+    expect(summarize('lab', nodes, [probe('a', { cluster: starting }), probe('b', { cluster: starting }), probe('c', { cluster: starting })]).members[1]!.presence).toBe('restarting');
+  });
+
   it('no leader → exit 4', () => {
     const noLeader = { from: 'b', members: [{ name: 'b', role: 'replica', state: 'running' }, { name: 'c', role: 'replica', state: 'running' }] };
     const s = summarize('lab', nodes, [probe('a', { reachable: false }), probe('b', { cluster: noLeader, primary: [] }), probe('c', { cluster: noLeader, primary: [] })]);

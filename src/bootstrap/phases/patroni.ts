@@ -2,8 +2,22 @@ import type { NodeConfig } from '../../config/model.js';
 import type { Phase, Step } from '../../engine/types.js';
 import { patroniLeader, patroniStreaming } from '../../cluster/patroni.js';
 import { waitUntil } from '../../cluster/wait.js';
-import type { BootstrapRun } from '../bootstrap-run.js';
+import { dropCatchUpRestoreCommand } from '../../remote/pgbackrest.js';
+import { CATCH_UP_MARK } from '../../stack/clone-config.js';
+import { noteChange, type BootstrapRun } from '../bootstrap-run.js';
 import { WAITS, conn, has, unlessRestarted, upStep, type Ctx } from '../steps.js';
+
+/**
+ * A replica Patroni made from the latest backup (the clone script) replays from the archive until
+ * it streams; once it does, that restore_command is dropped (a promotion would ask the repository
+ * for timeline history first — a dead one costs a failover tens of seconds). True when dropped.
+ */
+export async function endCatchUp(run: BootstrapRun, node: NodeConfig): Promise<boolean> {
+  const res = await (await conn(run, node)).run(dropCatchUpRestoreCommand(CATCH_UP_MARK), { timeoutMs: 45_000 });
+  if (!res.stdout.includes('dropped')) return false;
+  noteChange(run, node.name, { kind: 'reloaded', service: 'patroni', file: 'postgresql.base.conf' });
+  return true;
+}
 
 /** The node Patroni is first started on when there is no cluster yet. */
 export const firstLeader = (run: BootstrapRun): NodeConfig => run.env.nodes.find((n) => n.name === run.env.initialLeader) ?? run.env.nodes.find(has('patroni'))!;
@@ -21,7 +35,8 @@ export function patroniPhase(run: BootstrapRun): Phase<NodeConfig>[] {
     run: async ({ node, signal, log }: Ctx) => {
       const c = await conn(run, node);
       const ms = await waitUntil('Patroni replicas', () => patroniStreaming(c, patroniNodes.map((n) => n.name)), { timeoutMs: WAITS.replicas * 1000, intervalMs: 500, signal, log });
-      return ms.map((m) => `${m.name} ${m.role}`).join(', ');
+      const ended = await endCatchUp(run, node);
+      return `${ms.map((m) => `${m.name} ${m.role}`).join(', ')}${ended ? `; ${node.name}'s catch-up restore_command dropped` : ''}`;
     },
   };
   const current = run.existing.leader ? patroniNodes.find((n) => n.name === run.existing.leader) : undefined;

@@ -6,7 +6,7 @@ export const failoverTestCommand = defineCommand({
   name: 'failover-test',
   description: 'a measured drill: break the leader on purpose, measure write/read outage and lost writes, restore; exit 0 passed, 1 failed',
   options: [
-    { flags: '-s, --scenario <name>', description: 'kill-leader | stop-leader | switchover | node-down | partition | replica-loss', default: 'kill-leader' },
+    { flags: '-s, --scenario <name>', description: 'kill-leader | stop-leader | switchover | node-down | partition | replica-loss | app-node-down (Swarm: a node without the leader lost; the API measured through another edge)', default: 'kill-leader' },
     { flags: '--runs <n>', description: 'repeat and report the median', default: '1' },
     { flags: '--max-outage <seconds>', description: "fail above this write outage (default: the scenario's goal)" },
     { flags: '--timeout <seconds>', description: 'hard limit per run; what was broken is restored', default: '400' },

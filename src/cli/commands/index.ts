@@ -10,6 +10,7 @@ import { initCommand } from './init.js';
 import { lockCommand } from './lock.js';
 import { logsCommand } from './logs.js';
 import { migrateCommand } from './migrate.js';
+import { nodeCommand } from './node.js';
 import { renderCommand } from './render.js';
 import { restoreCommand, restoreTestCommand } from './restore.js';
 import { statusCommand } from './status.js';
@@ -18,5 +19,5 @@ import { switchoverCommand } from './switchover.js';
 /** Every command of the CLI, each defined in its own file. */
 export const COMMANDS = [
   configCommand, renderCommand, statusCommand, bootstrapCommand, logsCommand, execCommand, auditCommand, switchoverCommand, failoverTestCommand,
-  lockCommand, secretsCommand, deployCommand, releasesCommand, rollbackCommand, migrateCommand, backupCommand, restoreCommand, restoreTestCommand, envCommand, initCommand, completionCommand,
+  lockCommand, nodeCommand, secretsCommand, deployCommand, releasesCommand, rollbackCommand, migrateCommand, backupCommand, restoreCommand, restoreTestCommand, envCommand, initCommand, completionCommand,
 ];

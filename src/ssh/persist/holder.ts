@@ -3,7 +3,7 @@ import { createConnection, createServer, type Socket } from 'node:net';
 import { PASSPHRASE_ENV } from '../passphrase.js';
 import { SshConnection } from '../connection.js';
 import { SshError } from '../errors.js';
-import { knownHostsPerFile } from '../known-hosts.js';
+import { KnownHosts } from '../known-hosts.js';
 import type { SshTarget } from '../target.js';
 import { frameLine, lineParser, type PersistFrame, type PersistRequest } from './protocol.js';
 import { targetKey, type PersistSpec } from './socket.js';
@@ -27,7 +27,10 @@ interface Held {
 export async function runHolder(spec: PersistSpec): Promise<void> {
   if ((await holderPid(spec.socket)) !== undefined) return; // another holder serves this user already
   const held = new Map<string, Held>();
-  const knownHosts = knownHostsPerFile();
+  // read at each connection, not once: the holder outlives commands, and the file changes under it
+  // (a node replaced: its new key in, the old one out) — a cached copy kept trusting a removed key
+  // and refused the new one, so every command fell back to a new login (a CI run's status test)
+  const knownHosts = (file: string) => new KnownHosts(file);
   let mine: SocketFile | undefined;
   let server: ReturnType<typeof createServer> | undefined;
 

@@ -29,7 +29,8 @@ KONG_CONFIG = "/home/kong/kong.yml"
 def kong_config():
     """Kong's contract, from the declarative config it is given (rendered by the compose entrypoint):
     each service's route paths, upstream URL and strip_path; its key-auth, acl (consumer groups),
-    basic-auth and request-termination plugins."""
+    basic-auth and request-termination plugins; its connect_timeout and retries (an upstream name with
+    several addresses — Swarm's dnsrr — is tried address by address, as Kong's balancer does)."""
     if NAME != "kong" or not os.path.exists(KONG_CONFIG):
         return [], {}, {}, {}
     import yaml
@@ -46,7 +47,8 @@ def kong_config():
         plugins = {p["name"]: p.get("config", {}) for p in svc.get("plugins", []) or []}
         for r in svc.get("routes", []):
             for path in r.get("paths", []):
-                routes.append({"prefix": path, "url": svc["url"], "strip": r.get("strip_path", True), "plugins": plugins})
+                routes.append({"prefix": path, "url": svc["url"], "strip": r.get("strip_path", True), "plugins": plugins,
+                               "connect_timeout": svc.get("connect_timeout", 60000) / 1000, "retries": svc.get("retries", 5)})
     routes.sort(key=lambda r: -len(r["prefix"]))  # the longest matching path wins, as in Kong
     return routes, consumers, groups, basic
 
@@ -55,6 +57,38 @@ ROUTES, CONSUMERS, GROUPS, BASIC = kong_config()
 
 # realtime's contract: the tenant is the first label of the Host it is called by; self-hosting seeds "realtime-dev"
 REALTIME_TENANTS = {"realtime-dev"}
+
+
+_turn = [0]
+
+
+def upstream(target, method, body, headers, connect_timeout, retries):
+    """One request to an upstream URL: its name's addresses in turn (round robin across requests),
+    each given connect_timeout to accept the connection, at most retries + 1 tries."""
+    import http.client
+    import urllib.parse
+
+    u = urllib.parse.urlsplit(target)
+    port = u.port or 80
+    addrs = list(dict.fromkeys(i[4][0] for i in socket.getaddrinfo(u.hostname, port, socket.AF_INET, socket.SOCK_STREAM)))
+    _turn[0] += 1
+    last = None
+    for attempt in range(retries + 1):
+        addr = addrs[(_turn[0] + attempt) % len(addrs)]
+        conn = http.client.HTTPConnection(addr, port, timeout=connect_timeout)
+        try:
+            conn.connect()
+        except OSError as e:
+            last = e
+            continue
+        conn.sock.settimeout(30)
+        path = u.path + (f"?{u.query}" if u.query else "")
+        conn.request(method, path or "/", body=body, headers={**headers, "Host": u.netloc})
+        r = conn.getresponse()
+        data = r.read()
+        conn.close()
+        return data, r.status, r.headers.get("Content-Type", "application/json")
+    raise last or OSError(f"no address for {u.hostname}")
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -99,9 +133,6 @@ class Handler(BaseHTTPRequestHandler):
         return None
 
     def proxy(self, route):
-        import urllib.error
-        import urllib.request
-
         plugins = route["plugins"]
         if "request-termination" in plugins:
             cfg = plugins["request-termination"]
@@ -121,11 +152,7 @@ class Handler(BaseHTTPRequestHandler):
             headers.setdefault(k.strip(), v.strip())
         headers["X-Forwarded-Prefix"] = route["prefix"]
         try:
-            req = urllib.request.Request(target, data=body, headers=headers, method=self.command)
-            with urllib.request.urlopen(req, timeout=30) as r:
-                data, code, ctype = r.read(), r.status, r.headers.get("Content-Type", "application/json")
-        except urllib.error.HTTPError as e:
-            data, code, ctype = e.read(), e.code, e.headers.get("Content-Type", "application/json")
+            data, code, ctype = upstream(target, self.command, body, headers, route["connect_timeout"], route["retries"])
         except OSError as e:
             return self.reply(502, {"message": f"An invalid response was received from the upstream server: {e}"})
         self.send_response(code)
