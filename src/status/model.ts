@@ -67,7 +67,14 @@ export interface NodeProbe {
   member: MemberStatus;
   cluster: ClusterView | null;
   /** What this node's Patroni says of itself. */
-  self: { role?: string; state?: string; timeline?: number; pending_restart?: boolean } | null;
+  self: {
+    role?: string;
+    state?: string;
+    timeline?: number;
+    pending_restart?: boolean;
+    /** The WAL position now: the leader's `location`; a replica's received and replayed ones. */
+    xlog?: { location?: number; received_location?: number; replayed_location?: number };
+  } | null;
   etcdMemberId: string | null;
   etcdLeaderId: string | null;
 }

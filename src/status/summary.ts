@@ -42,6 +42,24 @@ function reachWarnings(m: MemberStatus): string[] {
 
 const lagOf = (lag: number | string | undefined): number | null => (typeof lag === 'number' ? lag : lag === undefined ? 0 : null);
 
+/**
+ * A replica's lag. Patroni's /cluster figure subtracts the replica's position as its member key last
+ * said it (refreshed once per loop_wait) from the leader's last optime (refreshed on the leader's own
+ * loop): right after a WAL switch one key can be 16 MiB ahead of the other for a few seconds (measured:
+ * 1 poll in 360 around 10 switches) though the replica has everything. The positions each node's
+ * Patroni reports of itself, read in the same probe round, are the other estimate. A replica really
+ * behind is behind in both, so the smaller one is its lag — what Patroni's own failover check sees is
+ * the replica's live position too.
+ */
+function lagBytes(clusterLag: number | string | undefined, self: NodeProbe['self'], leaderSelf: NodeProbe['self']): number | null {
+  const fromCluster = lagOf(clusterLag);
+  const at = leaderSelf?.xlog?.location;
+  const got = Math.max(self?.xlog?.received_location ?? -1, self?.xlog?.replayed_location ?? -1);
+  const live = typeof at === 'number' && got >= 0 ? Math.max(0, at - got) : null;
+  if (fromCluster === null || live === null) return fromCluster ?? live;
+  return Math.min(fromCluster, live);
+}
+
 /** Turns the per-node probes into the cluster's status: leader, quorum, agreement, warnings, exit code. */
 export function summarize(environment: string, nodes: NodeConfig[], probes: NodeProbe[], opts: { synchronous?: boolean } = {}): ClusterStatus {
   const warnings: string[] = [];
@@ -53,13 +71,14 @@ export function summarize(environment: string, nodes: NodeConfig[], probes: Node
   const view = views.find((v) => leaderOf(v) !== null) ?? views[0] ?? null;
   const leader = view ? leaderOf(view) : null;
 
+  const leaderSelf = probes.find((p) => p.member.name === leader)?.self ?? null;
   for (const m of members) {
     const v = view?.members.find((x) => x.name === m.name);
     const self = probes.find((p) => p.member.name === m.name)?.self;
     m.role = v?.role ?? (self?.role === 'master' ? 'primary' : (self?.role ?? null));
     m.state = v?.state ?? self?.state ?? null;
     m.timeline = v?.timeline ?? self?.timeline ?? null;
-    m.lagBytes = v && v.role !== 'leader' ? lagOf(v.lag) : v ? 0 : null;
+    m.lagBytes = v && !isLeaderRole(v.role) ? lagBytes(v.lag, self ?? null, leaderSelf) : v ? 0 : null;
     m.pendingRestart = Boolean(v?.pending_restart ?? self?.pending_restart);
     m.presence = presenceOf(m, view, nodes);
     warnings.push(...reachWarnings(m));

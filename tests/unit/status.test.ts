@@ -130,6 +130,26 @@ describe('status summary', () => {
     expect(s.warnings).toContain('no replica could take over: none is streaming within the failover lag limit');
   });
 
+  it("right after a WAL switch /cluster's stale member keys say 16 MiB behind; the replicas' own positions say caught up → healthy; behind in both → not failover-ready", () => {
+    const switched = view('a', { b: { lag: 16_777_160 }, c: { lag: 16_777_160 } });
+    const at = (name: string, xlog: object) => {
+      const p = probe(name, { cluster: switched });
+      p.self = { ...p.self, xlog };
+      return p;
+    };
+    const caughtUp = summarize('lab', nodes, [at('a', { location: 335_544_464 }), at('b', { received_location: 335_544_464, replayed_location: 335_544_400 }), at('c', { received_location: 335_544_464 })]);
+    expect(caughtUp).toMatchObject({ healthy: true, exitCode: 0, failoverReady: true, warnings: [] });
+    expect(caughtUp.members.map((m) => m.lagBytes)).toEqual([0, 0, 0]);
+
+    const behind = summarize('lab', nodes, [at('a', { location: 335_544_464 }), at('b', { received_location: 300_000_000 }), at('c', { received_location: 200_000_000 })]);
+    expect(behind.members.map((m) => m.lagBytes)).toEqual([0, 16_777_160, 16_777_160]);
+    expect(behind.warnings).toContain('no replica could take over: none is streaming within the failover lag limit');
+
+    // the leader's own probe failed: /cluster's figure is all there is
+    const noLeaderSelf = summarize('lab', nodes, [probe('a', { cluster: switched }), at('b', { received_location: 335_544_464 }), at('c', { received_location: 335_544_464 })]);
+    expect(noLeaderSelf.failoverReady).toBe(false);
+  });
+
   it('the table fits 100 columns', () => {
     const s = summarize('lab', nodes, [probe('a'), probe('b'), probe('c', { reachable: false })]);
     const plain = { ok: (t: string) => t, bad: (t: string) => t, warn: (t: string) => t };
