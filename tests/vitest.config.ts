@@ -5,7 +5,7 @@ const PROD = 'tests/e2e/prod.test.ts';
 /**
  * Three projects: `unit` (logic, real sshd processes, the built CLI), `e2e` (the lab's dev nodes:
  * three node containers running the real HA stack) and `e2e-prod` (the prod profile on the lab's
- * other three nodes). `npm test` (tests/run.ts) runs unit + e2e and e2e-prod at the same time;
+ * other three nodes). `npm test` (tests/run.ts) runs e2e and, at the same time, e2e-prod then unit;
  * `npm run test:unit` only the first.
  */
 export default defineConfig({
