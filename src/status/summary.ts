@@ -60,6 +60,25 @@ function lagBytes(clusterLag: number | string | undefined, self: NodeProbe['self
   return Math.min(fromCluster, live);
 }
 
+/** Fills in one member from the cluster view and its own Patroni; returns what is wrong with it. */
+function readMember(m: MemberStatus, view: NodeProbe['cluster'], self: NodeProbe['self'], leaderSelf: NodeProbe['self'], nodes: NodeConfig[]): string[] {
+  const warnings: string[] = [];
+  const v = view?.members.find((x) => x.name === m.name);
+  m.role = v?.role ?? (self?.role === 'master' ? 'primary' : (self?.role ?? null));
+  m.state = v?.state ?? self?.state ?? null;
+  m.timeline = v?.timeline ?? self?.timeline ?? null;
+  m.lagBytes = v && !isLeaderRole(v.role) ? lagBytes(v.lag, self, leaderSelf) : v ? 0 : null;
+  m.pendingRestart = Boolean(v?.pending_restart ?? self?.pending_restart);
+  m.presence = presenceOf(m, view, nodes);
+  warnings.push(...reachWarnings(m));
+  if (clockSkewCertain(m)) warnings.push(`${m.name}: clock is ${Math.round(m.clockSkewMs!)} ms off this machine's (±${Math.round((m.sshMs ?? 0) / 2)} ms)`);
+  for (const c of m.containers) {
+    if (c.state !== 'running') warnings.push(`${m.name}: ${c.service} is ${c.state}`);
+    else if (c.health === 'unhealthy') warnings.push(`${m.name}: ${c.service} is unhealthy`);
+  }
+  return warnings;
+}
+
 /** Turns the per-node probes into the cluster's status: leader, quorum, agreement, warnings, exit code. */
 export function summarize(environment: string, nodes: NodeConfig[], probes: NodeProbe[], opts: { synchronous?: boolean } = {}): ClusterStatus {
   const warnings: string[] = [];
@@ -72,22 +91,7 @@ export function summarize(environment: string, nodes: NodeConfig[], probes: Node
   const leader = view ? leaderOf(view) : null;
 
   const leaderSelf = probes.find((p) => p.member.name === leader)?.self ?? null;
-  for (const m of members) {
-    const v = view?.members.find((x) => x.name === m.name);
-    const self = probes.find((p) => p.member.name === m.name)?.self;
-    m.role = v?.role ?? (self?.role === 'master' ? 'primary' : (self?.role ?? null));
-    m.state = v?.state ?? self?.state ?? null;
-    m.timeline = v?.timeline ?? self?.timeline ?? null;
-    m.lagBytes = v && !isLeaderRole(v.role) ? lagBytes(v.lag, self ?? null, leaderSelf) : v ? 0 : null;
-    m.pendingRestart = Boolean(v?.pending_restart ?? self?.pending_restart);
-    m.presence = presenceOf(m, view, nodes);
-    warnings.push(...reachWarnings(m));
-    if (clockSkewCertain(m)) warnings.push(`${m.name}: clock is ${Math.round(m.clockSkewMs!)} ms off this machine's (±${Math.round((m.sshMs ?? 0) / 2)} ms)`);
-    for (const c of m.containers) {
-      if (c.state !== 'running') warnings.push(`${m.name}: ${c.service} is ${c.state}`);
-      else if (c.health === 'unhealthy') warnings.push(`${m.name}: ${c.service} is unhealthy`);
-    }
-  }
+  for (const m of members) warnings.push(...readMember(m, view, probes.find((p) => p.member.name === m.name)?.self ?? null, leaderSelf, nodes));
 
   const claimers = probes.filter((p) => p.self?.role === 'primary' || p.self?.role === 'master').map((p) => p.member.name);
   if (claimers.length > 1) warnings.push(`two members claim to be primary: ${claimers.join(', ')}`);
